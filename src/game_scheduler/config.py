@@ -1,0 +1,57 @@
+"""Settings read from the environment, with the names and defaults of DESIGN.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+SANDBOX_API_BASE = "http://127.0.0.1:8001/api/v10"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know about its surroundings."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/game_scheduler"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    discord_bot_token: SecretStr | None = None
+    discord_api_base: str = ""
+    api_token: SecretStr | None = None
+    scheduler_max_timeout: float = Field(default=900.0, gt=0)  # seconds
+    scheduler_batch_size: int = Field(default=500, ge=1, le=10_000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @model_validator(mode="after")
+    def _default_discord_api_base(self) -> Settings:
+        # Without a token there is no real Discord to talk to: the local sandbox stands in.
+        if not self.discord_api_base:
+            self.discord_api_base = DISCORD_API_BASE if self.discord_bot_token else SANDBOX_API_BASE
+        return self
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when the bot talks to the local sandbox instead of Discord."""
+        return self.discord_bot_token is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver named, for SQLAlchemy."""
+        return to_sqlalchemy_url(self.database_url)
+
+
+def to_sqlalchemy_url(database_url: str) -> str:
+    """Turn a libpq URL into SQLAlchemy's psycopg 3 URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {database_url!r}")
+
+
+def to_libpq_url(database_url: str) -> str:
+    """Turn any of our accepted database URLs into a plain libpq URL for psycopg."""
+    return "postgresql://" + to_sqlalchemy_url(database_url)[len("postgresql+psycopg://") :]

@@ -1,0 +1,1 @@
+"""Persistence: the SQLAlchemy models, engines and the Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Typed events and the RabbitMQ plumbing that carries them."""

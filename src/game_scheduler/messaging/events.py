@@ -1,0 +1,60 @@
+"""The event envelope every message carries, and the event types."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class EventType(StrEnum):
+    """Every event type; the value is also the RabbitMQ routing key."""
+
+    GAME_CREATED = "game.created"
+    GAME_UPDATED = "game.updated"
+    GAME_CANCELLED = "game.cancelled"
+    GAME_REMINDER_DUE = "game.reminder_due"
+    GAME_STATUS_TRANSITION_DUE = "game.status_transition_due"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """The envelope: `{"event_type", "timestamp", "data", "trace_id"}` on the wire."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: EventType
+    timestamp: datetime = Field(default_factory=_utc_now)
+    data: dict[str, Any]
+    trace_id: str | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("timestamp must carry a timezone")
+        return value.astimezone(UTC)
+
+    def to_json_bytes(self) -> bytes:
+        """Encode the envelope as the UTF-8 JSON body of a message."""
+        return json.dumps(
+            {
+                "event_type": self.event_type.value,
+                "timestamp": self.timestamp.isoformat(),
+                "data": self.data,
+                "trace_id": self.trace_id,
+            },
+            separators=(",", ":"),
+            default=str,
+        ).encode()
+
+    @classmethod
+    def from_json_bytes(cls, body: bytes) -> Event:
+        """Decode and validate a message body; raises `ValueError` on anything malformed."""
+        return cls.model_validate_json(body)

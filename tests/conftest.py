@@ -1,0 +1,5 @@
+"""Fixtures shared by every test package live in tests/fixtures/, one module per service."""
+
+pytest_plugins = [
+    "tests.fixtures.database",
+]
