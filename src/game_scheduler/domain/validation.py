@@ -1,0 +1,74 @@
+"""What makes a game's fields valid, with messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from game_scheduler.domain.ids import MAX_SNOWFLAKE
+from game_scheduler.domain.schedule_plan import MAX_REMINDER_MINUTES
+
+MAX_TITLE_LENGTH = 200
+MAX_PLAYERS_LIMIT = 100
+MAX_DURATION_MINUTES = 7 * 24 * 60
+
+
+class InvalidField(ValueError):
+    """A field of a game that breaks a rule; `field` names it, `reason` says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def check_snowflake(field: str, value: int) -> int:
+    """A Discord id: a positive integer that fits in 63 bits."""
+    if not 0 < value <= MAX_SNOWFLAKE:
+        raise InvalidField(field, "must be a Discord id (a positive 64-bit integer)")
+    return value
+
+
+def check_title(title: str) -> str:
+    """A title of 1 to 200 characters after trimming."""
+    title = title.strip()
+    if not 1 <= len(title) <= MAX_TITLE_LENGTH:
+        raise InvalidField("title", f"must be 1 to {MAX_TITLE_LENGTH} characters")
+    return title
+
+
+def check_scheduled_at(scheduled_at: datetime, now: datetime) -> datetime:
+    """A start time with a timezone, in the future."""
+    if scheduled_at.tzinfo is None or scheduled_at.utcoffset() is None:
+        raise InvalidField("scheduled_at", "must include a timezone offset, e.g. +00:00")
+    if scheduled_at <= now:
+        raise InvalidField("scheduled_at", "must be in the future")
+    return scheduled_at
+
+
+def check_reminder_minutes(minutes: Sequence[int]) -> list[int]:
+    """Distinct reminder offsets, each 1 to 10,080 minutes; returned largest first."""
+    if len(set(minutes)) != len(minutes):
+        raise InvalidField("reminder_minutes", "must not repeat a value")
+    for m in minutes:
+        if not 1 <= m <= MAX_REMINDER_MINUTES:
+            raise InvalidField(
+                "reminder_minutes", f"each must be 1 to {MAX_REMINDER_MINUTES} minutes"
+            )
+    return sorted(minutes, reverse=True)
+
+
+def check_max_players(max_players: int | None) -> int | None:
+    """1 to 100 players, or no limit."""
+    if max_players is not None and not 1 <= max_players <= MAX_PLAYERS_LIMIT:
+        raise InvalidField("max_players", f"must be 1 to {MAX_PLAYERS_LIMIT}, or absent")
+    return max_players
+
+
+def check_duration(minutes: int | None) -> int | None:
+    """A positive duration of at most a week, or unset (60 minutes)."""
+    if minutes is not None and not 1 <= minutes <= MAX_DURATION_MINUTES:
+        raise InvalidField(
+            "expected_duration_minutes", f"must be 1 to {MAX_DURATION_MINUTES} minutes"
+        )
+    return minutes

@@ -1,0 +1,55 @@
+"""What can go wrong when changing a game; the API maps these to HTTP status codes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class GameError(Exception):
+    """Root of every error the game service raises on purpose."""
+
+
+class GameNotFound(GameError):
+    """No game has this id."""
+
+    def __init__(self, game_id: UUID) -> None:
+        super().__init__(f"no game with id {game_id}")
+        self.game_id = game_id
+
+
+class GameNotOpen(GameError):
+    """The game's status forbids the change (joining a started or cancelled game, ...)."""
+
+    def __init__(self, game_id: UUID, status: str, action: str) -> None:
+        super().__init__(f"cannot {action}: the game is {status.lower().replace('_', ' ')}")
+        self.game_id = game_id
+        self.status = status
+        self.action = action
+
+
+class AlreadyJoined(GameError):
+    """The user is already in the game."""
+
+    def __init__(self, game_id: UUID, user_id: int) -> None:
+        super().__init__(f"user {user_id} has already joined this game")
+        self.game_id = game_id
+        self.user_id = user_id
+
+
+class NotJoined(GameError):
+    """The user is not in the game."""
+
+    def __init__(self, game_id: UUID, user_id: int) -> None:
+        super().__init__(f"user {user_id} is not in this game")
+        self.game_id = game_id
+        self.user_id = user_id
+
+
+class TransitionNotAllowed(GameError):
+    """The status machine forbids moving from `current` to `target`."""
+
+    def __init__(self, game_id: UUID, current: str, target: str) -> None:
+        super().__init__(f"a {current} game cannot become {target}")
+        self.game_id = game_id
+        self.current = current
+        self.target = target

@@ -1,0 +1,303 @@
+"""Create, edit, cancel, join and leave games: every change to a game goes through here.
+
+Each function works inside the caller's transaction (`with sessions.begin() as session:`),
+so the game, its schedule rows and the outbox event commit together or not at all. The
+caller passes `now` from its clock; the database clock decides only what is due.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, selectinload
+
+from game_scheduler.db.models import (
+    EventOutbox,
+    GameParticipant,
+    GameSession,
+    GameStatusSchedule,
+    NotificationSchedule,
+)
+from game_scheduler.domain.roster import Roster, build_roster
+from game_scheduler.domain.schedule_plan import plan_schedule
+from game_scheduler.domain.status import GameStatus, is_open_for_joining, is_valid_transition
+from game_scheduler.domain.validation import (
+    check_duration,
+    check_max_players,
+    check_reminder_minutes,
+    check_scheduled_at,
+    check_snowflake,
+    check_title,
+)
+from game_scheduler.games.errors import (
+    AlreadyJoined,
+    GameNotFound,
+    GameNotOpen,
+    NotJoined,
+    TransitionNotAllowed,
+)
+from game_scheduler.messaging.events import EventType
+
+DEFAULT_REMINDER_MINUTES = (60, 15)
+# Fields whose change moves the game's reminders or status changes.
+SCHEDULE_FIELDS = frozenset({"scheduled_at", "expected_duration_minutes", "reminder_minutes"})
+EDITABLE_FIELDS = SCHEDULE_FIELDS | {
+    "title",
+    "description",
+    "where",
+    "signup_instructions",
+    "max_players",
+}
+
+
+@dataclass(frozen=True)
+class NewGame:
+    """What a host provides to create a game."""
+
+    guild_id: int
+    channel_id: int
+    host_id: int
+    title: str
+    scheduled_at: datetime
+    description: str | None = None
+    where: str | None = None
+    signup_instructions: str | None = None
+    max_players: int | None = None
+    expected_duration_minutes: int | None = None
+    reminder_minutes: Sequence[int] = field(default=DEFAULT_REMINDER_MINUTES)
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """A join that happened: the participant and, when waiting, the waitlist place."""
+
+    participant: GameParticipant
+    waitlist_position: int | None
+
+
+def _validated(values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    checks: dict[str, Callable[[Any], Any]] = {
+        "guild_id": lambda v: check_snowflake("guild_id", v),
+        "channel_id": lambda v: check_snowflake("channel_id", v),
+        "host_id": lambda v: check_snowflake("host_id", v),
+        "title": check_title,
+        "scheduled_at": lambda v: check_scheduled_at(v, now),
+        "max_players": check_max_players,
+        "expected_duration_minutes": check_duration,
+        "reminder_minutes": lambda v: check_reminder_minutes(list(v)),
+    }
+    return {k: checks[k](v) if k in checks else v for k, v in values.items()}
+
+
+def _write_event(session: Session, event_type: EventType, game_id: uuid.UUID) -> None:
+    session.add(EventOutbox(event_type=event_type.value, payload={"game_id": str(game_id)}))
+
+
+def _replace_schedule(session: Session, game: GameSession, now: datetime) -> None:
+    """Replace the game's unprocessed schedule rows with those its plan asks for now.
+
+    A processed row for an offset that is planned again (the game moved) is replaced too,
+    with a new id, so the new reminder is a new message and not a deduplicated repeat.
+    """
+    plan = plan_schedule(
+        scheduled_at=game.scheduled_at,
+        expected_duration_minutes=game.expected_duration_minutes,
+        reminder_minutes=game.reminder_minutes,
+        status=game.status,
+        now=now,
+    )
+    planned_minutes = [r.reminder_minutes for r in plan.reminders]
+    planned_targets = [t.target_status.value for t in plan.transitions]
+    session.execute(
+        delete(NotificationSchedule).where(
+            NotificationSchedule.game_id == game.id,
+            ~NotificationSchedule.sent | NotificationSchedule.reminder_minutes.in_(planned_minutes),
+        )
+    )
+    session.execute(
+        delete(GameStatusSchedule).where(
+            GameStatusSchedule.game_id == game.id,
+            ~GameStatusSchedule.executed | GameStatusSchedule.target_status.in_(planned_targets),
+        )
+    )
+    if plan.reminders:
+        session.execute(
+            insert(NotificationSchedule),
+            [
+                {
+                    "game_id": game.id,
+                    "reminder_minutes": r.reminder_minutes,
+                    "notification_time": r.notification_time,
+                }
+                for r in plan.reminders
+            ],
+        )
+    if plan.transitions:
+        session.execute(
+            insert(GameStatusSchedule),
+            [
+                {
+                    "game_id": game.id,
+                    "target_status": t.target_status.value,
+                    "transition_time": t.transition_time,
+                }
+                for t in plan.transitions
+            ],
+        )
+
+
+def create_game(session: Session, new_game: NewGame, *, now: datetime) -> GameSession:
+    """Create a game, plan its reminders and status changes, and announce it."""
+    values = _validated(vars(new_game).copy(), now)
+    game = GameSession(**values, status=GameStatus.SCHEDULED.value)
+    session.add(game)
+    session.flush()
+    _replace_schedule(session, game, now)
+    _write_event(session, EventType.GAME_CREATED, game.id)
+    return game
+
+
+def get_game(session: Session, game_id: uuid.UUID, *, for_update: bool = False) -> GameSession:
+    """Load a game with its participants in join order; raises GameNotFound."""
+    query = select(GameSession).where(GameSession.id == game_id)
+    query = query.options(selectinload(GameSession.participants))
+    if for_update:
+        # Serialises joins, leaves and edits of one game: the last seat goes to one player.
+        query = query.with_for_update(of=GameSession)
+    game = session.scalars(query).one_or_none()
+    if game is None:
+        raise GameNotFound(game_id)
+    return game
+
+
+def update_game(
+    session: Session, game_id: uuid.UUID, changes: dict[str, Any], *, now: datetime
+) -> GameSession:
+    """Edit a game that has not ended; its schedule follows a change of time or reminders."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"fields that cannot be edited: {', '.join(sorted(unknown))}")
+    game = get_game(session, game_id, for_update=True)
+    if game.status not in (GameStatus.SCHEDULED, GameStatus.IN_PROGRESS):
+        raise GameNotOpen(game_id, game.status, "edit the game")
+    if game.status != GameStatus.SCHEDULED and changes.keys() & {
+        "scheduled_at",
+        "reminder_minutes",
+    }:
+        raise GameNotOpen(game_id, game.status, "change the start time or reminders")
+    values = _validated(changes, now)
+    for name, value in values.items():
+        setattr(game, name, value)
+    game.updated_at = now
+    session.flush()
+    if values.keys() & SCHEDULE_FIELDS:
+        _replace_schedule(session, game, now)
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return game
+
+
+def cancel_game(session: Session, game_id: uuid.UUID, *, now: datetime) -> GameSession:
+    """Cancel a game that has not ended, drop its pending schedule, and announce it."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_valid_transition(game.status, GameStatus.CANCELLED):
+        raise TransitionNotAllowed(game_id, game.status, GameStatus.CANCELLED.value)
+    game.status = GameStatus.CANCELLED.value
+    game.updated_at = now
+    session.flush()
+    _replace_schedule(session, game, now)
+    _write_event(session, EventType.GAME_CANCELLED, game.id)
+    return game
+
+
+def apply_status_transition(
+    session: Session, game_id: uuid.UUID, target_status: str, *, now: datetime
+) -> GameSession:
+    """Move a game to `target_status` if the status machine allows it; raises otherwise."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_valid_transition(game.status, target_status):
+        raise TransitionNotAllowed(game_id, game.status, target_status)
+    game.status = GameStatus(target_status).value
+    game.updated_at = now
+    return game
+
+
+def roster_of(game: GameSession) -> Roster[GameParticipant]:
+    """The game's confirmed players and waitlist."""
+    return build_roster(game.participants, game.max_players)
+
+
+def join_game(
+    session: Session,
+    game_id: uuid.UUID,
+    user_id: int,
+    *,
+    now: datetime,
+    display_name: str | None = None,
+) -> JoinResult:
+    """Add a player; beyond `max_players` they go on the waitlist in join order."""
+    check_snowflake("user_id", user_id)
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, "join")
+    if any(p.user_id == user_id for p in game.participants):
+        raise AlreadyJoined(game_id, user_id)
+    participant = GameParticipant(game_id=game.id, user_id=user_id, display_name=display_name)
+    game.participants.append(participant)
+    game.updated_at = now
+    session.flush()
+    session.refresh(participant)  # joined_at comes from the database
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return JoinResult(participant, roster_of(game).waitlist_position(participant))
+
+
+def leave_game(session: Session, game_id: uuid.UUID, user_id: int, *, now: datetime) -> GameSession:
+    """Remove a player; the first on the waitlist moves up."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, "leave")
+    participant = next((p for p in game.participants if p.user_id == user_id), None)
+    if participant is None:
+        raise NotJoined(game_id, user_id)
+    game.participants.remove(participant)
+    game.updated_at = now
+    session.flush()
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return game
+
+
+@dataclass(frozen=True)
+class GamePage:
+    """One page of games and the cursor of the next, None on the last page."""
+
+    games: list[GameSession]
+    next_cursor: tuple[datetime, uuid.UUID] | None
+
+
+def list_games(
+    session: Session,
+    *,
+    guild_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> GamePage:
+    """Games in a stable order (start time, then id), a page at a time, keyset-paginated."""
+    query = select(GameSession).options(selectinload(GameSession.participants))
+    if guild_id is not None:
+        query = query.where(GameSession.guild_id == guild_id)
+    if status is not None:
+        query = query.where(GameSession.status == status)
+    if after is not None:
+        query = query.where(func.row(GameSession.scheduled_at, GameSession.id) > func.row(*after))
+    query = query.order_by(GameSession.scheduled_at, GameSession.id).limit(limit + 1)
+    games = list(session.scalars(query))
+    if len(games) <= limit:
+        return GamePage(games, None)
+    last = games[limit - 1]
+    return GamePage(games[:limit], (last.scheduled_at, last.id))
