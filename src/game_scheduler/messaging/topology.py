@@ -1,0 +1,134 @@
+"""The RabbitMQ topology of DESIGN.md, described once and declared idempotently by pika or aio-pika.
+
+    exchange "game_scheduler" (topic, durable)
+        --"game.#"--> quorum queue "bot_events" (x-delivery-limit, x-dead-letter-exchange)
+    exchange "game_scheduler.dlx" (fanout, durable)
+        --> quorum queue "bot_events.dlq"
+
+The dead-letter exchange is a fanout: every dead letter, whatever its routing key, lands in
+the one DLQ, and a message keeps its original routing key there for whoever inspects it.
+Declaring is idempotent as long as the arguments match; a queue that exists with other
+arguments makes the broker close the channel (PRECONDITION_FAILED), which is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aio_pika.abc import AbstractChannel
+    from pika.adapters.blocking_connection import BlockingChannel
+
+
+@dataclass(frozen=True)
+class ExchangeSpec:
+    """One exchange to declare."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """One durable queue to declare, with its x-arguments."""
+
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BindingSpec:
+    """One queue-to-exchange binding."""
+
+    queue: str
+    exchange: str
+    routing_key: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names and limits of the topology; the defaults are the contract names of DESIGN.md."""
+
+    exchange: str = "game_scheduler"
+    queue: str = "bot_events"
+    binding_key: str = "game.#"
+    dead_letter_exchange: str = "game_scheduler.dlx"
+    dead_letter_queue: str = "bot_events.dlq"
+    # Deliveries a message may fail (nack with requeue) before the queue dead-letters it.
+    delivery_limit: int = 5
+
+    @classmethod
+    def with_prefix(cls, prefix: str, *, delivery_limit: int = 5) -> Topology:
+        """A topology whose every name starts with `prefix`, so tests do not share queues."""
+        base = cls()
+        return cls(
+            exchange=f"{prefix}{base.exchange}",
+            queue=f"{prefix}{base.queue}",
+            dead_letter_exchange=f"{prefix}{base.dead_letter_exchange}",
+            dead_letter_queue=f"{prefix}{base.dead_letter_queue}",
+            delivery_limit=delivery_limit,
+        )
+
+    def exchanges(self) -> tuple[ExchangeSpec, ...]:
+        """The exchanges, in declaration order."""
+        return (
+            ExchangeSpec(self.exchange, "topic"),
+            ExchangeSpec(self.dead_letter_exchange, "fanout"),
+        )
+
+    def queues(self) -> tuple[QueueSpec, ...]:
+        """The queues, in declaration order; all quorum, so a cluster replicates them."""
+        return (
+            QueueSpec(
+                self.queue,
+                {
+                    "x-queue-type": "quorum",
+                    "x-delivery-limit": self.delivery_limit,
+                    "x-dead-letter-exchange": self.dead_letter_exchange,
+                },
+            ),
+            QueueSpec(self.dead_letter_queue, {"x-queue-type": "quorum"}),
+        )
+
+    def bindings(self) -> tuple[BindingSpec, ...]:
+        """The bindings; a fanout exchange ignores the routing key, so the DLQ's is empty."""
+        return (
+            BindingSpec(self.queue, self.exchange, self.binding_key),
+            BindingSpec(self.dead_letter_queue, self.dead_letter_exchange, ""),
+        )
+
+
+DEFAULT_TOPOLOGY = Topology()
+
+
+def declare_blocking(channel: BlockingChannel, topology: Topology = DEFAULT_TOPOLOGY) -> None:
+    """Declare the topology on a pika blocking channel (the scheduler daemons' side)."""
+    for exchange in topology.exchanges():
+        channel.exchange_declare(exchange.name, exchange.type, durable=True)
+    for queue in topology.queues():
+        channel.queue_declare(queue.name, durable=True, arguments=dict(queue.arguments))
+    for binding in topology.bindings():
+        channel.queue_bind(binding.queue, binding.exchange, routing_key=binding.routing_key)
+
+
+async def declare_async(channel: AbstractChannel, topology: Topology = DEFAULT_TOPOLOGY) -> None:
+    """Declare the topology on an aio-pika channel (the bot's side)."""
+    for exchange in topology.exchanges():
+        await channel.declare_exchange(exchange.name, exchange.type, durable=True)
+    for queue in topology.queues():
+        declared = await channel.declare_queue(
+            queue.name, durable=True, arguments=dict(queue.arguments)
+        )
+        for binding in topology.bindings():
+            if binding.queue == queue.name:
+                await declared.bind(binding.exchange, routing_key=binding.routing_key)
+
+
+def delete_blocking(channel: BlockingChannel, topology: Topology) -> None:
+    """Delete every queue and exchange of a topology (tests and benchmarks clean up with it)."""
+    for queue in topology.queues():
+        channel.queue_delete(queue.name)
+    for exchange in topology.exchanges():
+        channel.exchange_delete(exchange.name)
