@@ -1,0 +1,33 @@
+"""The sandbox's aiohttp application: state, Gateway hub, REST, control API and page."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from game_scheduler.sandbox import control, interactions, page, rest
+from game_scheduler.sandbox.gateway import GatewayHub
+from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY, discord_api_middleware
+from game_scheduler.sandbox.state import SandboxState
+
+
+async def _close_gateway(app: web.Application) -> None:
+    # Open websockets would otherwise hold the server's shutdown until they time out.
+    await app[HUB_KEY].close_all()
+
+
+def create_app() -> web.Application:
+    """Build a fresh sandbox with empty state; nothing is bound or started here."""
+    app = web.Application(middlewares=[discord_api_middleware])
+    state = SandboxState()
+    hub = GatewayHub(state)
+    app[STATE_KEY] = state
+    app[HUB_KEY] = hub
+    app.router.add_routes(rest.routes)
+    app.router.add_routes(interactions.routes)
+    app.router.add_routes(control.routes)
+    app.router.add_routes(page.routes)
+    # discord.py appends its query to DEFAULT_GATEWAY as given, with or without a slash.
+    app.router.add_get("/gateway", hub.handle)
+    app.router.add_get("/gateway/", hub.handle)
+    app.on_shutdown.append(_close_gateway)
+    return app

@@ -1,0 +1,197 @@
+"""GET /: a self-contained HTML view of channels, DMs, embeds and clickable buttons."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiohttp import web
+
+from game_scheduler.sandbox.http_layer import STATE_KEY
+from game_scheduler.sandbox.payloads import JSON
+
+routes = web.RouteTableDef()
+
+# Discord's button styles: primary, secondary, success, danger, link.
+_BUTTON_CLASS = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link"}
+_DEFAULT_EMBED_COLOUR = 0x202225
+
+
+def _text(value: Any) -> str:
+    return escape(str(value)) if value not in (None, "") else ""
+
+
+def _render_embed(embed: JSON) -> str:
+    colour = embed.get("color")
+    colour_hex = f"#{int(colour if colour is not None else _DEFAULT_EMBED_COLOUR):06x}"
+    parts = [f'<div class="embed" style="border-left-color:{colour_hex}">']
+    author = embed.get("author") or {}
+    if author.get("name"):
+        parts.append(f'<div class="embed-author">{_text(author["name"])}</div>')
+    if embed.get("title"):
+        parts.append(f'<div class="embed-title">{_text(embed["title"])}</div>')
+    if embed.get("description"):
+        parts.append(f'<div class="embed-description">{_text(embed["description"])}</div>')
+    fields = embed.get("fields") or []
+    if fields:
+        parts.append('<div class="embed-fields">')
+        for field in fields:
+            inline = " inline" if field.get("inline") else ""
+            parts.append(
+                f'<div class="embed-field{inline}"><div class="field-name">'
+                f'{_text(field.get("name"))}</div><div class="field-value">'
+                f"{_text(field.get('value'))}</div></div>"
+            )
+        parts.append("</div>")
+    footer = embed.get("footer") or {}
+    footer_bits = [_text(footer.get("text")), _text(embed.get("timestamp"))]
+    footer_text = " • ".join(bit for bit in footer_bits if bit)
+    if footer_text:
+        parts.append(f'<div class="embed-footer">{footer_text}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _render_component(message_id: str, component: JSON) -> str:
+    label = _text(component.get("label")) or _text((component.get("emoji") or {}).get("name"))
+    style = _BUTTON_CLASS.get(int(component.get("style") or 2), "secondary")
+    disabled = " disabled" if component.get("disabled") else ""
+    if component.get("type") != 2:
+        return f'<span class="other-component">component type {_text(component.get("type"))}</span>'
+    if style == "link":
+        return f'<a class="button link" href="{_text(component.get("url"))}">{label}</a>'
+    return (
+        f'<button class="button {style}" data-message-id="{_text(message_id)}" '
+        f'data-custom-id="{_text(component.get("custom_id"))}"{disabled}>{label}</button>'
+    )
+
+
+def _render_message(message: JSON) -> str:
+    author = message.get("author") or {}
+    edits = int(message.get("edits") or 0)
+    edited = f' <span class="edited">(edited {edits} times)</span>' if edits else ""
+    parts = [
+        f'<div class="message" id="m{_text(message["id"])}">',
+        f'<div class="meta"><b>{_text(author.get("username"))}</b> '
+        f'<span class="ts">{_text(message.get("timestamp"))}</span> '
+        f'<span class="mid">id {_text(message["id"])}</span>{edited}</div>',
+    ]
+    if message.get("content"):
+        parts.append(f'<div class="content">{_text(message["content"])}</div>')
+    parts.extend(_render_embed(embed) for embed in message.get("embeds") or [])
+    for row in message.get("components") or []:
+        buttons = "".join(_render_component(message["id"], c) for c in row.get("components") or [])
+        parts.append(f'<div class="row">{buttons}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _render_section(title: str, messages: list[JSON]) -> str:
+    body = "".join(_render_message(m) for m in messages) or '<p class="empty">no messages</p>'
+    return f"<section><h2>{_text(title)}</h2>{body}</section>"
+
+
+def _render_interactions(interactions: dict[str, JSON]) -> str:
+    if not interactions:
+        return ""
+    items = []
+    for record in list(interactions.values())[-20:]:
+        answer = record.get("content") or ", ".join(
+            str(f.get("content")) for f in record.get("followups") or []
+        )
+        visibility = "ephemeral" if record.get("ephemeral") else "public"
+        items.append(
+            f"<li>user {_text(record['user_id'])} pressed <code>{_text(record['custom_id'])}"
+            f"</code> → type {_text(record.get('type'))} ({visibility}): {_text(answer)}</li>"
+        )
+    return f"<section><h2>Interactions</h2><ul>{''.join(items)}</ul></section>"
+
+
+def render_content(snapshot: dict[str, Any]) -> str:
+    """Render the part of the page that refreshes: channels, DMs and interactions."""
+    sections = [
+        _render_section(f"#channel-{channel_id}", messages)
+        for channel_id, messages in snapshot["channels"].items()
+    ]
+    sections += [
+        _render_section(f"DM with user {user_id}", messages)
+        for user_id, messages in snapshot["dms"].items()
+    ]
+    if not sections:
+        sections.append('<p class="empty">Nothing sent yet. Point the bot here and post.</p>')
+    sections.append(_render_interactions(snapshot["interactions"]))
+    return "".join(sections)
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;background:#313338;color:#dbdee1;margin:0 auto;
+max-width:900px;padding:1em}
+h1{font-size:1.3em}h2{font-size:1.05em;color:#f2f3f5;border-bottom:1px solid #4e5058}
+.warn{background:#5c3b00;padding:.4em .7em;border-radius:4px}
+.message{padding:.5em 0;border-bottom:1px solid #3f4147}.meta{font-size:.85em;color:#949ba4}
+.content{white-space:pre-wrap;margin:.3em 0}.edited{color:#949ba4}
+.embed{background:#2b2d31;border-left:4px solid;border-radius:4px;padding:.6em .8em;margin:.4em 0;
+max-width:520px}.embed-title{font-weight:bold;color:#fff}.embed-author{font-size:.85em}
+.embed-description{white-space:pre-wrap;margin:.3em 0}.embed-fields{display:flex;flex-wrap:wrap}
+.embed-field{flex:1 1 100%;margin:.3em 0}.embed-field.inline{flex:1 1 30%}
+.field-name{font-weight:bold;font-size:.9em}.field-value{white-space:pre-wrap}
+.embed-footer{font-size:.8em;color:#b5bac1;margin-top:.4em}.row{margin:.3em 0}
+.button{border:0;border-radius:3px;padding:.4em 1em;margin-right:.4em;color:#fff;cursor:pointer}
+.primary{background:#5865f2}.secondary{background:#4e5058}.success{background:#248046}
+.danger{background:#da373c}.link{background:#4e5058;text-decoration:none}
+.button:disabled{opacity:.5;cursor:not-allowed}#toast{position:fixed;bottom:1em;right:1em;
+background:#111214;padding:.6em 1em;border-radius:4px;display:none;max-width:400px}
+"""
+
+_SCRIPT = """
+const userInput = document.getElementById('user-id');
+userInput.value = localStorage.getItem('sandboxUserId') || userInput.value;
+userInput.addEventListener('change', () => localStorage.setItem('sandboxUserId', userInput.value));
+const toast = document.getElementById('toast');
+function say(text){toast.textContent=text;toast.style.display='block';
+  setTimeout(()=>{toast.style.display='none'},5000);}
+document.addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-custom-id]');
+  if (!button || button.disabled) return;
+  const response = await fetch('/sandbox/click', {method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({message_id: button.dataset.messageId,
+      custom_id: button.dataset.customId, user_id: userInput.value, wait: true})});
+  const data = await response.json();
+  if (!response.ok) { say('Error: ' + data.error); return; }
+  const r = data.response || {};
+  const followups = (r.followups || []).map(f => f.content).join(' ');
+  say(data.delivered ? ('Bot answered: ' + (r.content || followups || '(nothing yet)'))
+                     : 'No bot is connected to the gateway.');
+  refresh();
+});
+async function refresh(){
+  const response = await fetch('/?fragment=1');
+  if (response.ok) document.getElementById('content').innerHTML = await response.text();
+}
+setInterval(refresh, 2000);
+"""
+
+
+def render_page(snapshot: dict[str, Any]) -> str:
+    """Render the whole page: header, user picker, content and the polling script."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Discord sandbox</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        "<h1>Game Scheduler: Discord sandbox</h1>"
+        '<p class="warn">A development tool, not Discord. Nothing here leaves this machine.</p>'
+        '<label>Click buttons as user id <input id="user-id" value="100000000000000001">'
+        "</label>"
+        f'<div id="content">{render_content(snapshot)}</div>'
+        f'<div id="toast"></div><script>{_SCRIPT}</script></body></html>'
+    )
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.Response:
+    """Serve the page, or only its refreshing part when ?fragment=1."""
+    snapshot = request.app[STATE_KEY].snapshot()
+    if request.query.get("fragment"):
+        return web.Response(text=render_content(snapshot), content_type="text/html")
+    return web.Response(text=render_page(snapshot), content_type="text/html")

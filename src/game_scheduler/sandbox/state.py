@@ -1,0 +1,218 @@
+"""Everything the sandbox remembers: users, channels, messages and interactions."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from game_scheduler.sandbox import payloads
+from game_scheduler.sandbox.errors import DiscordError
+from game_scheduler.sandbox.faults import FaultTable
+from game_scheduler.sandbox.payloads import JSON
+from game_scheduler.sandbox.ratelimits import RateLimiter
+from game_scheduler.sandbox.snowflakes import SnowflakeGenerator
+
+
+@dataclass
+class StoredMessage:
+    """A message as Discord would return it, and how often it was edited."""
+
+    data: JSON
+    edits: int = 0
+
+    def snapshot(self) -> JSON:
+        """Return the message as /sandbox/state shows it."""
+        return {**self.data, "edits": self.edits}
+
+
+@dataclass
+class Channel:
+    """A guild text channel or a DM channel and its messages, oldest first."""
+
+    id: int
+    type: int
+    guild_id: int | None = None
+    recipient_id: int | None = None
+    position: int = 0
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
+
+
+@dataclass
+class InteractionRecord:
+    """A button press sent to the bot, and what the bot answered."""
+
+    id: int
+    token: str
+    custom_id: str
+    user_id: int
+    channel_id: int
+    message_id: int
+    response_type: int | None = None
+    response: JSON | None = None  # the message the bot answered with (type 4) or updated (7)
+    ephemeral: bool = False
+    followups: list[JSON] = field(default_factory=list)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def snapshot(self) -> JSON:
+        """Return what the user was told, as /sandbox/state and /sandbox/click show it."""
+        response = self.response or {}
+        return {
+            "id": str(self.id),
+            "custom_id": self.custom_id,
+            "user_id": str(self.user_id),
+            "channel_id": str(self.channel_id),
+            "message_id": str(self.message_id),
+            "type": self.response_type,
+            "content": response.get("content"),
+            "embeds": response.get("embeds", []),
+            "components": response.get("components", []),
+            "ephemeral": self.ephemeral,
+            "followups": [
+                {
+                    "id": f["id"],
+                    "content": f.get("content"),
+                    "embeds": f.get("embeds", []),
+                    "ephemeral": bool(f.get("flags", 0) & payloads.EPHEMERAL_FLAG),
+                }
+                for f in self.followups
+            ],
+        }
+
+
+class SandboxState:
+    """The sandbox's memory; every REST handler and the Gateway work on one instance."""
+
+    def __init__(self) -> None:
+        self.snowflakes = SnowflakeGenerator()
+        self.rate_limiter = RateLimiter()
+        self.faults = FaultTable()
+        self.users: dict[int, JSON] = {}
+        self.channels: dict[int, Channel] = {}
+        self.dm_channel_by_user: dict[int, int] = {}
+        self.message_channel: dict[int, int] = {}
+        self.interactions: dict[int, InteractionRecord] = {}
+
+    def reset(self) -> None:
+        """Forget messages, channels, users, faults, rate limits and interactions."""
+        self.rate_limiter.reset()
+        self.faults.clear()
+        self.users.clear()
+        self.channels.clear()
+        self.dm_channel_by_user.clear()
+        self.message_channel.clear()
+        self.interactions.clear()
+
+    # users and channels -------------------------------------------------------------
+
+    def user(self, user_id: int) -> JSON:
+        """Return a user, inventing it on first use."""
+        if user_id == payloads.BOT_USER_ID:
+            return payloads.bot_user_payload()
+        if user_id not in self.users:
+            self.users[user_id] = payloads.user_payload(user_id)
+        return self.users[user_id]
+
+    def channel(self, channel_id: int) -> tuple[Channel, bool]:
+        """Return a channel and whether it was just made; unknown ids become guild channels."""
+        found = self.channels.get(channel_id)
+        if found is not None:
+            return found, False
+        guild_channels = [c for c in self.channels.values() if c.guild_id is not None]
+        made = Channel(
+            id=channel_id,
+            type=payloads.GUILD_TEXT,
+            guild_id=payloads.DEFAULT_GUILD_ID,
+            position=len(guild_channels),
+        )
+        self.channels[channel_id] = made
+        return made, True
+
+    def open_dm(self, user_id: int) -> Channel:
+        """Return the DM channel with a user, opening it on first use."""
+        self.user(user_id)
+        channel_id = self.dm_channel_by_user.get(user_id)
+        if channel_id is None:
+            channel_id = self.snowflakes.next()
+            self.channels[channel_id] = Channel(
+                id=channel_id, type=payloads.DM, recipient_id=user_id
+            )
+            self.dm_channel_by_user[user_id] = channel_id
+        return self.channels[channel_id]
+
+    def channel_payload(self, channel: Channel) -> JSON:
+        """Return a channel as Discord's REST API shows it."""
+        if channel.recipient_id is not None:
+            data = payloads.dm_channel_payload(channel.id, self.user(channel.recipient_id))
+        else:
+            guild_id = channel.guild_id or payloads.DEFAULT_GUILD_ID
+            data = payloads.guild_channel_payload(channel.id, guild_id, channel.position)
+        if channel.messages:
+            data["last_message_id"] = str(next(reversed(channel.messages)))
+        return data
+
+    def guild_channels(self, guild_id: int) -> list[JSON]:
+        """Return the channels of a guild as Discord shows them."""
+        return [self.channel_payload(c) for c in self.channels.values() if c.guild_id == guild_id]
+
+    # messages -----------------------------------------------------------------------
+
+    def create_message(self, channel: Channel, body: JSON, author: JSON | None = None) -> JSON:
+        """Store a new message from a validated create body and return it."""
+        message_id = self.snowflakes.next()
+        data = payloads.message_payload(
+            message_id, channel.id, author or payloads.bot_user_payload()
+        )
+        payloads.apply_message_body(data, body)
+        channel.messages[message_id] = StoredMessage(data)
+        self.message_channel[message_id] = channel.id
+        return data
+
+    def get_message(self, channel: Channel, message_id: int) -> StoredMessage:
+        """Return a stored message or raise Discord's Unknown Message."""
+        found = channel.messages.get(message_id)
+        if found is None:
+            raise DiscordError(404, 10008)
+        return found
+
+    def edit_message(self, stored: StoredMessage, body: JSON) -> JSON:
+        """Apply a validated edit body to a message and return it."""
+        payloads.apply_message_body(stored.data, body)
+        stored.data["edited_timestamp"] = payloads.now_iso()
+        stored.edits += 1
+        return stored.data
+
+    def delete_message(self, channel: Channel, message_id: int) -> None:
+        """Delete a message or raise Discord's Unknown Message."""
+        if channel.messages.pop(message_id, None) is None:
+            raise DiscordError(404, 10008)
+        self.message_channel.pop(message_id, None)
+
+    def find_message(self, message_id: int) -> tuple[Channel, StoredMessage]:
+        """Find a message in any channel by its id alone."""
+        channel_id = self.message_channel.get(message_id)
+        channel = self.channels.get(channel_id) if channel_id is not None else None
+        if channel is None or message_id not in channel.messages:
+            raise DiscordError(404, 10008)
+        return channel, channel.messages[message_id]
+
+    # the control API ----------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return GET /sandbox/state: channels, DMs and interactions with their content."""
+        channels: dict[str, list[JSON]] = {}
+        dms: dict[str, list[JSON]] = {}
+        for channel in self.channels.values():
+            messages = [m.snapshot() for m in channel.messages.values()]
+            if channel.recipient_id is not None:
+                dms[str(channel.recipient_id)] = messages
+            else:
+                channels[str(channel.id)] = messages
+        return {
+            "guild_id": str(payloads.DEFAULT_GUILD_ID),
+            "bot_user_id": str(payloads.BOT_USER_ID),
+            "channels": channels,
+            "dms": dms,
+            "interactions": {str(i): r.snapshot() for i, r in self.interactions.items()},
+            "faults": self.faults.describe(),
+        }
