@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aio_pika.abc import AbstractChannel
+    from aio_pika.abc import AbstractChannel, AbstractQueue
     from pika.adapters.blocking_connection import BlockingChannel
 
 
@@ -113,17 +113,20 @@ def declare_blocking(channel: BlockingChannel, topology: Topology = DEFAULT_TOPO
         channel.queue_bind(binding.queue, binding.exchange, routing_key=binding.routing_key)
 
 
-async def declare_async(channel: AbstractChannel, topology: Topology = DEFAULT_TOPOLOGY) -> None:
-    """Declare the topology on an aio-pika channel (the bot's side)."""
+async def declare_async(
+    channel: AbstractChannel, topology: Topology = DEFAULT_TOPOLOGY
+) -> AbstractQueue:
+    """Declare the topology on an aio-pika channel (the bot's side); returns the main queue."""
     for exchange in topology.exchanges():
         await channel.declare_exchange(exchange.name, exchange.type, durable=True)
+    declared: dict[str, AbstractQueue] = {}
     for queue in topology.queues():
-        declared = await channel.declare_queue(
+        declared[queue.name] = await channel.declare_queue(
             queue.name, durable=True, arguments=dict(queue.arguments)
         )
-        for binding in topology.bindings():
-            if binding.queue == queue.name:
-                await declared.bind(binding.exchange, routing_key=binding.routing_key)
+    for binding in topology.bindings():
+        await declared[binding.queue].bind(binding.exchange, routing_key=binding.routing_key)
+    return declared[topology.queue]
 
 
 def delete_blocking(channel: BlockingChannel, topology: Topology) -> None:

@@ -1,0 +1,216 @@
+"""The bot's asyncio consumer of `bot_events`: decode, validate, dispatch by type, ack.
+
+Rules (see docs/messaging.md):
+- a body that does not decode or validate, an unknown type, a missing `message_id` or a
+  type without a registered handler is rejected without requeue: the DLQ gets it at once;
+- a handler that raises is retried: after a short backoff the message is nacked with
+  requeue, and the quorum queue's delivery limit dead-letters it once it keeps failing;
+- a handler that returns is acked. Handlers deduplicate on `message_id` themselves
+  (`dedup.record_message_once`), since delivery is at-least-once.
+
+Up to `prefetch` messages are handled concurrently. The connection is aio-pika's robust
+one: after a broker restart or a forced close it reconnects, redeclares and consumes
+again; a message in hand whose channel died is redelivered, so its ack is only logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+
+from game_scheduler.messaging import metrics
+from game_scheduler.messaging.errors import InvalidMessageError
+from game_scheduler.messaging.events import Event, EventType
+from game_scheduler.messaging.schemas import Payload, parse_payload
+from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology, declare_async
+
+logger = logging.getLogger(__name__)
+
+_KNOWN_TYPES = frozenset(t.value for t in EventType)
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A delivered, validated event as a handler sees it."""
+
+    message_id: str
+    event: Event
+    payload: Payload
+    redelivered: bool = False
+    delivery_count: int = 0  # earlier failed deliveries, from the quorum queue's header
+
+    @property
+    def event_type(self) -> EventType:
+        """The event's type."""
+        return self.event.event_type
+
+
+EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
+
+
+def decode_message(message: AbstractIncomingMessage) -> ReceivedEvent:
+    """Decode and validate a delivery; raises `InvalidMessageError` for anything malformed."""
+    message_id = message.message_id
+    event_type = message.type if message.type in _KNOWN_TYPES else None
+    if not message_id:
+        raise InvalidMessageError("message has no message_id", message_id=None, event_type=None)
+    try:
+        event = Event.from_json_bytes(message.body)
+        payload = parse_payload(event)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise InvalidMessageError(
+            f"invalid event: {exc}", message_id=message_id, event_type=event_type
+        ) from exc
+    delivery_count = (message.headers or {}).get("x-delivery-count", 0)
+    return ReceivedEvent(
+        message_id=message_id,
+        event=event,
+        payload=payload,
+        redelivered=bool(message.redelivered),
+        delivery_count=delivery_count if isinstance(delivery_count, int) else 0,
+    )
+
+
+class EventConsumer:
+    """Consumes the topology's queue and calls the handler registered for each event type."""
+
+    def __init__(
+        self,
+        rabbitmq_url: str,
+        handlers: Mapping[EventType, EventHandler],
+        *,
+        topology: Topology = DEFAULT_TOPOLOGY,
+        prefetch: int = 10,
+        declare: bool = True,
+        retry_delay: float = 0.5,  # seconds before the first requeue; doubles per failure
+        max_retry_delay: float = 10.0,  # seconds
+        reconnect_interval: float = 2.0,  # seconds between reconnection attempts
+    ) -> None:
+        self._url = rabbitmq_url
+        self._handlers = dict(handlers)
+        self._topology = topology
+        self._prefetch = prefetch
+        self._declare = declare
+        self._retry_delay = retry_delay
+        self._max_retry_delay = max_retry_delay
+        self._reconnect_interval = reconnect_interval
+        self._stopping = asyncio.Event()
+        self._consuming = asyncio.Event()
+        self._in_hand: set[asyncio.Task[None]] = set()
+
+    async def wait_consuming(self) -> None:
+        """Return once `run()` has declared the topology and started consuming."""
+        await self._consuming.wait()
+
+    def stop(self) -> None:
+        """Ask `run()` to stop taking messages, finish those in hand and return."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until `stop()`; reconnects by itself when the broker goes away."""
+        connection: AbstractRobustConnection = await aio_pika.connect_robust(
+            self._url, reconnect_interval=self._reconnect_interval
+        )
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self._prefetch)
+            queue: AbstractQueue
+            if self._declare:
+                queue = await declare_async(channel, self._topology)
+            else:
+                queue = await channel.get_queue(self._topology.queue)
+            consumer_tag = await queue.consume(self._on_message)
+            self._consuming.set()
+            logger.info("consuming events", extra={"queue": self._topology.queue})
+            await self._stopping.wait()
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                await queue.cancel(consumer_tag)
+            if self._in_hand:
+                await asyncio.wait(set(self._in_hand))
+        finally:
+            self._consuming.clear()
+            await connection.close()
+            logger.info("consumer stopped", extra={"queue": self._topology.queue})
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_hand.add(task)
+        try:
+            await self._handle(message)
+        finally:
+            if task is not None:
+                self._in_hand.discard(task)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        started = time.monotonic()
+        try:
+            received = decode_message(message)
+        except InvalidMessageError as exc:
+            await self._dead_letter(message, exc.event_type, exc.message_id, exc.reason)
+            return
+        handler = self._handlers.get(received.event_type)
+        if handler is None:
+            reason = "no handler registered for this event type"
+            await self._dead_letter(message, received.event_type, received.message_id, reason)
+            return
+        extra = {"event_type": received.event_type.value, "message_id": received.message_id}
+        try:
+            await handler(received)
+        except Exception:
+            # The limit counts failed deliveries; past it the broker dead-letters this nack.
+            last_try = received.delivery_count + 1 >= self._topology.delivery_limit + 1
+            outcome = "dead_letter" if last_try else "retry"
+            metrics.EVENTS_FAILED.labels(received.event_type.value, outcome).inc()
+            logger.exception(
+                "event handler failed",
+                extra={**extra, "outcome": outcome, "delivery_count": received.delivery_count},
+            )
+            if not last_try:
+                await self._backoff(received.delivery_count)
+            await self._settle(message.nack(requeue=True), extra)
+            return
+        await self._settle(message.ack(), extra)
+        elapsed = time.monotonic() - started
+        metrics.EVENTS_HANDLED.labels(received.event_type.value).inc()
+        metrics.EVENT_HANDLING_SECONDS.labels(received.event_type.value).observe(elapsed)
+        logger.info("event handled", extra={**extra, "duration_ms": round(elapsed * 1000, 1)})
+
+    async def _dead_letter(
+        self,
+        message: AbstractIncomingMessage,
+        event_type: str | None,
+        message_id: str | None,
+        reason: str,
+    ) -> None:
+        label = event_type or metrics.UNKNOWN_EVENT_TYPE
+        extra = {"event_type": label, "message_id": message_id, "reason": reason}
+        metrics.EVENTS_FAILED.labels(label, "dead_letter").inc()
+        logger.error("invalid event sent to the dead-letter queue", extra=extra)
+        await self._settle(message.reject(requeue=False), extra)
+
+    async def _backoff(self, delivery_count: int) -> None:
+        # Without a pause a quorum queue redelivers at once, and a brief outage (Discord,
+        # the database) would use up every delivery in milliseconds.
+        delay = min(self._retry_delay * 2**delivery_count, self._max_retry_delay)
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _settle(self, settlement: Awaitable[None], extra: Mapping[str, object]) -> None:
+        try:
+            await settlement
+        except CONNECTION_EXCEPTIONS as exc:
+            # The channel died with the message in hand: the broker redelivers it.
+            logger.warning(
+                "could not settle a message; it will be redelivered",
+                extra={**extra, "error": repr(exc)},
+            )
