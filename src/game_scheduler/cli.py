@@ -1,0 +1,156 @@
+"""`game-scheduler` (and `python -m game_scheduler`): one entry point for every process.
+
+Commands import their component only when chosen, so `--help` is fast and a missing
+optional piece never breaks the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from game_scheduler.config import Settings
+from game_scheduler.logging import configure_logging
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_WRAPPERS = {
+    "notifications": "game_scheduler.scheduler.notification_daemon_wrapper",
+    "status-transitions": "game_scheduler.scheduler.status_transition_daemon_wrapper",
+    "outbox": "game_scheduler.scheduler.outbox_daemon_wrapper",
+}
+# `run` gives each long-running child its own metrics port, as DESIGN.md fixes them.
+RUN_METRICS_PORTS = {"notifications": 9101, "status-transitions": 9102, "outbox": 9103, "bot": 9104}
+API_PORT = 8000
+SANDBOX_PORT = 8001
+
+
+def run_state_path() -> Path:
+    """Where `run` leaves the API URL and token for `demo` (readable by this user only)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "game-scheduler" / "run.json"
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.db.migrate import migrate
+
+    migrate(settings.database_url)
+    return 0
+
+
+def _cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    wrapper = importlib.import_module(SCHEDULER_WRAPPERS[args.instance])
+    exit_code: int = wrapper.main(settings, metrics_port=args.metrics_port)
+    return exit_code
+
+
+def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.bot.bot import main as bot_main
+
+    return bot_main(settings, metrics_port=args.metrics_port)
+
+
+def _cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.api.app import serve
+
+    return serve(settings, host=args.host, port=args.port)
+
+
+def _cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.sandbox.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.db.migrate import migrate
+    from game_scheduler.supervisor import ChildSpec, Supervisor, child_env
+
+    migrate(settings.database_url)
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    token = token or secrets.token_urlsafe(24)
+    specs = []
+    if settings.uses_sandbox:
+        specs.append(ChildSpec.of_cli("sandbox", "sandbox", "--port", str(SANDBOX_PORT)))
+    specs.append(ChildSpec.of_cli("api", "api", "--host", args.host, "--port", str(API_PORT)))
+    for instance in SCHEDULER_WRAPPERS:
+        port = str(RUN_METRICS_PORTS[instance])
+        specs.append(ChildSpec.of_cli(instance, "scheduler", instance, "--metrics-port", port))
+    specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", str(RUN_METRICS_PORTS["bot"])))
+
+    api_url = f"http://{args.host}:{API_PORT}"
+    state = run_state_path()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.touch(mode=0o600)
+    state.write_text(json.dumps({"api_url": api_url, "api_token": token}))
+    lines = [
+        "Game Scheduler is running. Ctrl-C stops everything.",
+        f"  API:       {api_url}/docs   (token: {token})",
+        f"  Metrics:   {', '.join(f'{n} :{p}' for n, p in RUN_METRICS_PORTS.items())}",
+    ]
+    if settings.uses_sandbox:
+        lines.append(f"  Sandbox:   http://127.0.0.1:{SANDBOX_PORT}/   (Discord stand-in)")
+    lines.append("  Try:       game-scheduler demo")
+    # Printed, not logged: the token is for the person at the terminal, never for log files.
+    print("\n".join(lines), flush=True)
+    return Supervisor(specs, child_env({"API_TOKEN": token})).run()
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from game_scheduler.demo import run_demo
+
+    return run_demo(settings, run_state_path(), follow=not args.no_follow)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of DESIGN.md."""
+    parser = argparse.ArgumentParser(
+        prog="game-scheduler", description="Self-hosted Discord game-session scheduler."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("migrate", _cmd_migrate, "create the database if missing, then upgrade to head")
+    scheduler = add("scheduler", _cmd_scheduler, "run one scheduler daemon instance")
+    scheduler.add_argument("instance", choices=list(SCHEDULER_WRAPPERS))
+    scheduler.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+    bot = add("bot", _cmd_bot, "run the Discord bot and its event consumer")
+    bot.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+    api = add("api", _cmd_api, "serve the REST API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=API_PORT)
+    sandbox = add("sandbox", _cmd_sandbox, "serve the local Discord stand-in")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=SANDBOX_PORT)
+    run = add("run", _cmd_run, "migrate, then run everything, supervised; Ctrl-C stops all")
+    run.add_argument("--host", default="127.0.0.1", help="address the API binds to")
+    demo = add("demo", _cmd_demo, "with `run` going, create a sample game starting in 2 minutes")
+    demo.add_argument("--no-follow", action="store_true", help="create the game and return at once")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, configure logging, run the chosen command."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        return int(args.handler(args, settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
