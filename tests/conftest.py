@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.fixtures.database",
+    "tests.fixtures.rabbitmq",
+    "tests.fixtures.sandbox",
 ]
