@@ -1,0 +1,1 @@
+"""The generic, database-backed scheduler daemon and its three instances."""

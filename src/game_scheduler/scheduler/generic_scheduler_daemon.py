@@ -1,0 +1,292 @@
+"""One generic scheduler daemon for any schedule table: fire each row at its due time.
+
+Loop: claim due rows in batches (`SELECT ... FOR UPDATE SKIP LOCKED`), publish their events
+with publisher confirms, mark them processed, commit; when a batch comes back short, ask
+the database how long until the next row is due and wait that long on the LISTEN
+connection (or `max_timeout`), waking early on any NOTIFY. See docs/scheduler.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from prometheus_client import REGISTRY, CollectorRegistry
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from game_scheduler.clock import Clock, SystemClock
+from game_scheduler.db.engine import make_engine, make_session_factory
+from game_scheduler.messaging.errors import PublishError
+from game_scheduler.messaging.events import Event
+from game_scheduler.messaging.publisher import EventPublisher, OutgoingMessage, PikaPublisher
+from game_scheduler.observability import Heartbeat
+from game_scheduler.scheduler.metrics import scheduler_metrics
+from game_scheduler.scheduler.postgres_listener import PostgresListener, WakeReason
+from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Flight:
+    """A claimed batch whose transaction stays open until the broker confirms it."""
+
+    session: Session
+    claimed: ClaimedBatch
+    published: int  # messages handed to the broker (unbuildable rows are only marked)
+    started: float  # monotonic seconds when the claim began
+    confirmed: Future[float]  # monotonic seconds when the broker confirmed all
+
+    @property
+    def rows(self) -> list[Any]:
+        return self.claimed.rows
+
+    def abandon(self) -> None:
+        """Wait out the publish (its thread must be free again) and roll back the claim."""
+        with contextlib.suppress(Exception):
+            self.confirmed.result()
+        self.session.close()
+
+
+HEALTH_MARGIN = 60.0  # seconds a loop may overrun max_timeout before health fails
+MAX_BACKOFF = 30.0  # seconds between retries after a database or broker failure
+
+
+class SchedulerDaemon:
+    """Publishes an event for every row of `model_class` once `time_field` has come."""
+
+    def __init__(
+        self,
+        database_url: str,
+        rabbitmq_url: str,
+        notify_channel: str,
+        model_class: type[Any],
+        time_field: str,
+        status_field: str,
+        event_builder: Callable[[Any], Event],
+        max_timeout: float = 900.0,  # seconds, longest sleep without looking at the table
+        *,
+        batch_size: int = 500,
+        publisher: EventPublisher | None = None,
+        listener: Any = None,  # PostgresListener or FakeListener
+        clock: Clock | None = None,
+        heartbeat: Heartbeat | None = None,
+        registry: CollectorRegistry = REGISTRY,
+        keepalive_interval: float = 10.0,  # seconds between publisher keepalives while idle
+    ) -> None:
+        self.notify_channel = notify_channel
+        self.event_builder = event_builder
+        self.max_timeout = max_timeout
+        self.batch_size = batch_size
+        self.queries = ScheduleQueries(model_class, time_field, status_field)
+        self.name = self.queries.table_name
+        # Two connections: one claims the next batch while the other's batch is confirmed.
+        self._engine = make_engine(database_url, pool_size=2)
+        self._sessions = make_session_factory(self._engine)
+        self._publisher = publisher if publisher is not None else PikaPublisher(rabbitmq_url)
+        # Every publisher call runs on this one thread: pika connections are not thread-safe.
+        self._publisher_thread = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{self.name}")
+        self._listener = listener or PostgresListener(database_url, notify_channel)
+        self._clock = clock or SystemClock()
+        self.heartbeat = heartbeat or Heartbeat(max_timeout + HEALTH_MARGIN)
+        self._metrics = scheduler_metrics(registry)
+        self._keepalive_interval = keepalive_interval
+        self._stopping = False
+        self._overdue_streak = 0  # empty claims while rows are overdue (held by a replica)
+        self._failures = 0
+
+    def get_next_due_item(self) -> datetime | None:
+        """The due time of the earliest unprocessed row, or None when there is none."""
+        with self._sessions() as session, session.begin():
+            return self.queries.earliest(session)
+
+    def mark_item_processed(self, item_id: uuid.UUID) -> None:
+        """Set the status field of one row (the daemon itself marks whole batches at once)."""
+        with self._sessions() as session, session.begin():
+            self.queries.mark_processed(session, [item_id])
+
+    def stop(self) -> None:
+        """Ask `run()` to finish the batch in flight and return; thread- and signal-safe."""
+        self._stopping = True
+        self._listener.interrupt()
+
+    def run(self) -> None:
+        """Dispatch due rows and sleep until the next, until `stop()`; then close everything."""
+        log.info("scheduler started", extra={"schedule": self.name, "channel": self.notify_channel})
+        self._connect()
+        try:
+            while not self._stopping:
+                self.heartbeat.beat()
+                try:
+                    dispatched = self.process_due_items()
+                    if not self._stopping:
+                        self._sleep_until_next_due(dispatched)
+                    self._recovered()
+                except PublishError as exc:
+                    self._metrics.publish_failures.labels(self.name).inc()
+                    self._fail("publish failed; rows stay unprocessed", exc)
+                except (SQLAlchemyError, psycopg.Error) as exc:
+                    self._fail("database error", exc)
+        finally:
+            self._close()
+        log.info("scheduler stopped", extra={"schedule": self.name})
+
+    def process_due_items(self) -> int:
+        """Dispatch every row due now, batch after batch; returns how many went out."""
+        # Pipelined: while the broker confirms batch N (on the publisher thread), batch N+1
+        # is claimed in a second transaction; SKIP LOCKED keeps N's rows out of it.
+        total = 0
+        flights: list[_Flight] = []
+        try:
+            while True:
+                flight = None if self._stopping else self._claim_and_publish()
+                if flight is not None:
+                    flights.append(flight)
+                if len(flights) > 1 or (flights and flight is None):
+                    total += self._confirm_and_mark(flights.pop(0))
+                if flight is None or len(flight.rows) < self.batch_size:
+                    while flights:
+                        total += self._confirm_and_mark(flights.pop(0))
+                    return total
+        finally:
+            for abandoned in flights:
+                abandoned.abandon()
+
+    def _claim_and_publish(self) -> _Flight | None:
+        started = self._clock.monotonic()
+        session = self._sessions()
+        try:
+            session.begin()
+            claimed = self.queries.claim(session, self.batch_size)
+            if claimed is None:
+                session.close()
+                return None
+            messages = [m for m in map(self._message, claimed.rows) if m is not None]
+        except BaseException:
+            session.close()
+            raise
+        confirmed = self._publisher_thread.submit(self._publish, messages)
+        return _Flight(session, claimed, len(messages), started, confirmed)
+
+    def _message(self, row: Any) -> OutgoingMessage | None:
+        try:
+            return OutgoingMessage(str(row.id), self.event_builder(row))
+        except Exception:
+            # A row that can never become an event must not block the table: it is marked.
+            self._metrics.unbuildable.labels(self.name).inc()
+            log.exception("cannot build event", extra={"schedule": self.name, "id": row.id})
+            return None
+
+    def _publish(self, messages: list[OutgoingMessage]) -> float:
+        self._publisher.publish_batch(messages)
+        return self._clock.monotonic()
+
+    def _confirm_and_mark(self, flight: _Flight) -> int:
+        confirm_seconds = flight.confirmed.result() - flight.started
+        self.queries.mark_processed(flight.session, [row.id for row in flight.rows])
+        flight.session.commit()
+        flight.session.close()
+        # Lag by the database clock at claim time, plus the monotonic time claim-to-confirm.
+        time_field = self.queries.time_field
+        lags = [
+            (flight.claimed.claimed_at - getattr(row, time_field)).total_seconds() + confirm_seconds
+            for row in flight.rows
+        ]
+        histogram = self._metrics.dispatch_lag.labels(self.name)
+        for lag in lags:
+            histogram.observe(lag)
+        self._metrics.dispatched.labels(self.name).inc(flight.published)
+        log.info(
+            "dispatched batch",
+            extra={
+                "schedule": self.name,
+                "count": flight.published,
+                "lag_max_ms": round(max(lags) * 1000, 1),
+                "lag_min_ms": round(min(lags) * 1000, 1),
+            },
+        )
+        return len(flight.rows)
+
+    def _sleep_until_next_due(self, dispatched: int) -> None:
+        with self._sessions() as session, session.begin():
+            next_due = self.queries.next_due(session)
+        self._metrics.pending_due.labels(self.name).set(next_due.pending_due)
+        seconds = next_due.seconds_until
+        if seconds is None:
+            timeout = self.max_timeout
+        elif seconds > 0 or dispatched:
+            # Waking a hair early is harmless: the claim finds nothing, and this sleeps the
+            # remaining milliseconds.
+            self._overdue_streak = 0
+            timeout = min(max(seconds, 0.0), self.max_timeout)
+        else:
+            # Overdue, yet our claim found nothing: another replica holds those rows (or one
+            # fell due a microsecond after the claim). Look again at once, then back off
+            # 1, 2, 4 ... 50 ms instead of spinning until the other replica commits.
+            timeout = (
+                0.0 if self._overdue_streak == 0 else min(0.001 * 2**self._overdue_streak, 0.05)
+            )
+            self._overdue_streak += 1
+        self._wait(timeout, wake_on_notify=True)
+
+    def _wait(self, timeout: float, *, wake_on_notify: bool) -> WakeReason:
+        """Wait on the listener in slices, keeping the broker connection alive between them."""
+        deadline = self._clock.monotonic() + timeout
+        while True:
+            remaining = deadline - self._clock.monotonic()
+            reason = self._listener.wait(min(max(remaining, 0.0), self._keepalive_interval))
+            if reason is WakeReason.RECONNECTED:
+                self._metrics.reconnects.labels(self.name, "listener").inc()
+                log.warning("listener reconnected", extra={"schedule": self.name})
+                return reason
+            if reason is WakeReason.INTERRUPTED or self._stopping:
+                return reason
+            if reason is WakeReason.NOTIFIED and wake_on_notify:
+                return reason
+            if remaining <= self._keepalive_interval and reason is WakeReason.TIMEOUT:
+                return reason
+            self._publisher_thread.submit(self._publisher.keepalive).result()
+            self.heartbeat.beat()
+
+    def _fail(self, message: str, exc: BaseException) -> None:
+        self._failures += 1
+        delay = min(0.1 * 2 ** (self._failures - 1), MAX_BACKOFF)
+        log.warning(
+            message,
+            extra={"schedule": self.name, "error": repr(exc), "retry_in": delay},
+        )
+        self._wait(delay, wake_on_notify=False)
+
+    def _recovered(self) -> None:
+        if self._failures:
+            self._metrics.reconnects.labels(self.name, "database_or_broker").inc()
+            log.info("recovered", extra={"schedule": self.name, "failed_attempts": self._failures})
+            self._failures = 0
+
+    def _connect(self) -> None:
+        try:
+            self._listener.connect()
+        except psycopg.Error as exc:
+            log.warning("cannot listen yet", extra={"schedule": self.name, "error": repr(exc)})
+        if isinstance(self._publisher, PikaPublisher):
+            try:
+                # The first due row should not pay for the handshake.
+                self._publisher_thread.submit(self._publisher.connect).result()
+            except PublishError as exc:
+                log.warning(
+                    "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
+                )
+
+    def _close(self) -> None:
+        self._publisher_thread.submit(self._publisher.close).result()
+        self._publisher_thread.shutdown()
+        self._listener.close()
+        self._engine.dispose()

@@ -1,0 +1,239 @@
+"""LISTEN on one channel and wait for a NOTIFY, a timeout, a reconnect or an interrupt.
+
+`PostgresListener` holds one autocommit psycopg 3 connection with TCP keepalives. `wait()`
+select()s on the connection's socket and on a self-pipe, so `interrupt()` (safe from another
+thread or a signal handler) ends a wait at once. A dead connection is noticed when its
+socket reports an error (a terminated backend, a keepalive failure) or, at the latest, by a
+cheap `SELECT 1` after a quiet timeout; the listener then reconnects and returns
+`RECONNECTED`, because notifications sent while it was away are lost and the caller must
+look at the table once. `FakeListener` is the in-memory double for unit tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import os
+import select
+import threading
+import time
+from collections import deque
+
+import psycopg
+from psycopg import sql
+
+from game_scheduler.config import to_libpq_url
+
+log = logging.getLogger(__name__)
+
+
+class WakeReason(enum.Enum):
+    """Why `wait()` returned."""
+
+    NOTIFIED = "notified"  # a NOTIFY arrived on the channel (several coalesce into one)
+    TIMEOUT = "timeout"  # nothing happened within the timeout
+    RECONNECTED = "reconnected"  # the connection was (re)established: notifies may be lost
+    INTERRUPTED = "interrupted"  # interrupt() was called
+
+
+class PostgresListener:
+    """A LISTEN connection that reconnects by itself; one waiting thread at a time."""
+
+    def __init__(
+        self,
+        database_url: str,
+        channel: str,
+        *,
+        connect_timeout: int = 10,  # seconds
+        keepalives_idle: int = 10,  # seconds of silence before the first TCP probe
+        keepalives_interval: int = 5,  # seconds between probes
+        keepalives_count: int = 3,  # unanswered probes before the kernel drops the socket
+        liveness_interval: float = 30.0,  # seconds; quiet this long, a timeout checks the link
+        max_retry_delay: float = 5.0,  # seconds between failed reconnect attempts, at most
+    ) -> None:
+        self.channel = channel
+        self._conninfo = psycopg.conninfo.make_conninfo(
+            to_libpq_url(database_url),
+            connect_timeout=connect_timeout,
+            keepalives=1,
+            keepalives_idle=keepalives_idle,
+            keepalives_interval=keepalives_interval,
+            keepalives_count=keepalives_count,
+            application_name=f"listener:{channel}"[:63],
+        )
+        self._liveness_interval = liveness_interval
+        self._max_retry_delay = max_retry_delay
+        self._retry_delay = 0.0
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._last_ok = time.monotonic()
+        self.reconnects = 0  # connections opened after the first
+        self._connected_once = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process id of the LISTEN connection (tests terminate it)."""
+        return None if self._conn is None else self._conn.info.backend_pid
+
+    def connect(self) -> None:
+        """Open the connection and LISTEN now; raises psycopg.OperationalError if it cannot."""
+        self._drop()
+        conn = psycopg.connect(self._conninfo, autocommit=True)
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        self._conn = conn
+        self._last_ok = time.monotonic()
+        self._retry_delay = 0.0
+        if self._connected_once:
+            self.reconnects += 1
+        self._connected_once = True
+
+    def wait(self, timeout: float) -> WakeReason:
+        """Block until a NOTIFY, `timeout` seconds, a reconnect or `interrupt()`; never raises."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if self._conn is None:
+            return self._reconnect(deadline)
+        conn = self._conn
+        while True:
+            try:
+                # Notifications may sit in psycopg's backlog, read during an earlier query.
+                if any(True for _ in conn.notifies(timeout=0)):
+                    return WakeReason.NOTIFIED
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return self._timed_out(deadline)
+                readable, _, _ = select.select([conn.fileno(), self._wake_r], [], [], remaining)
+            except (psycopg.Error, OSError) as exc:
+                log.warning(
+                    "listen connection lost", extra={"channel": self.channel, "error": repr(exc)}
+                )
+                self._drop()
+                return self._reconnect(deadline)
+            if self._wake_r in readable:
+                self._drain_pipe()
+                return WakeReason.INTERRUPTED
+            # A readable socket without a notification (a notice, a keepalive reply, an
+            # error) goes round once more: notifies() reads it, or raises if the link died.
+
+    def interrupt(self) -> None:
+        """End the current or next wait at once; safe from any thread and signal handlers."""
+        # A full or closed pipe means a wake-up is already pending or nobody waits any more.
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def close(self) -> None:
+        """Close the connection and the pipe; idempotent."""
+        self._drop()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+
+    def _timed_out(self, deadline: float) -> WakeReason:
+        if time.monotonic() - self._last_ok < self._liveness_interval:
+            return WakeReason.TIMEOUT
+        try:
+            assert self._conn is not None  # only called while connected
+            self._conn.execute("SELECT 1")
+            self._last_ok = time.monotonic()
+            return WakeReason.TIMEOUT
+        except psycopg.Error as exc:
+            log.warning(
+                "listen connection dead", extra={"channel": self.channel, "error": repr(exc)}
+            )
+            self._drop()
+            return self._reconnect(deadline)
+
+    def _reconnect(self, deadline: float) -> WakeReason:
+        try:
+            self.connect()
+        except psycopg.Error as exc:
+            self._retry_delay = min(max(self._retry_delay * 2, 0.1), self._max_retry_delay)
+            log.warning(
+                "listen reconnect failed",
+                extra={"channel": self.channel, "error": repr(exc), "retry_in": self._retry_delay},
+            )
+            pause = min(self._retry_delay, max(deadline - time.monotonic(), 0.0))
+            readable, _, _ = select.select([self._wake_r], [], [], pause)
+            if readable:
+                self._drain_pipe()
+                return WakeReason.INTERRUPTED
+            return WakeReason.TIMEOUT
+        log.info("listening", extra={"channel": self.channel, "reconnects": self.reconnects})
+        return WakeReason.RECONNECTED
+
+    def _drain_pipe(self) -> None:
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # It may be broken already; closing is best effort.
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+
+class FakeListener:
+    """In-memory listener: tests call `notify()` and `drop()`; same `wait` contract."""
+
+    def __init__(self, channel: str = "fake") -> None:
+        self.channel = channel
+        self.reconnects = 0
+        self.waits: list[float] = []
+        self._events: deque[WakeReason] = deque()
+        self._cond = threading.Condition()
+        self._connected = False
+
+    def connect(self) -> None:
+        """Pretend to connect."""
+        with self._cond:
+            if self._connected:
+                return
+            self._connected = True
+
+    def notify(self) -> None:
+        """Deliver a NOTIFY."""
+        self._push(WakeReason.NOTIFIED)
+
+    def drop(self) -> None:
+        """Simulate a lost connection: the next wait reports a reconnect."""
+        with self._cond:
+            self.reconnects += 1
+        self._push(WakeReason.RECONNECTED)
+
+    def interrupt(self) -> None:
+        """End the current or next wait at once."""
+        self._push(WakeReason.INTERRUPTED)
+
+    def wait(self, timeout: float) -> WakeReason:
+        """Return the first pending event, or TIMEOUT after `timeout` seconds."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        with self._cond:
+            self.waits.append(timeout)
+            while not self._events:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return WakeReason.TIMEOUT
+                self._cond.wait(remaining)
+            reason = self._events.popleft()
+            if reason is WakeReason.NOTIFIED:
+                # Several NOTIFYs coalesce into one wake-up, as on the real connection.
+                while self._events and self._events[0] is WakeReason.NOTIFIED:
+                    self._events.popleft()
+            return reason
+
+    def close(self) -> None:
+        """Pretend to close."""
+        with self._cond:
+            self._connected = False
+
+    def _push(self, reason: WakeReason) -> None:
+        with self._cond:
+            self._events.append(reason)
+            self._cond.notify_all()

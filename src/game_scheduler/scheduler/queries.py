@@ -1,0 +1,126 @@
+"""The SQL that decides what is due: claim, next due time, mark processed, pending count.
+
+Built once per daemon from a model class and two field names, with SQLAlchemy Core
+expressions, so the same statements serve every schedule table. "Due" is always decided
+by the database clock (`now()`, `clock_timestamp()`), never by the daemon host's clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Update, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from game_scheduler.scheduler.errors import ScheduleConfigError
+
+# Counting a huge backlog on every pass would cost more than the gauge is worth.
+PENDING_COUNT_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """Rows claimed in the current transaction, and the database time of the claim."""
+
+    rows: list[Any]  # Rows: attribute access by the model's column names
+    claimed_at: datetime  # database clock_timestamp() when the rows were selected
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """When the earliest unprocessed row is due, and how many are due already."""
+
+    seconds_until: float | None  # by the database clock; negative if overdue; None if none
+    pending_due: int  # unprocessed rows already due, capped at PENDING_COUNT_CAP
+
+
+class ScheduleQueries:
+    """The statements for one schedule table, identified by model class and field names."""
+
+    def __init__(self, model_class: type[Any], time_field: str, status_field: str) -> None:
+        name = getattr(model_class, "__name__", repr(model_class))
+        self.model_class = model_class
+        self.table_name: str = getattr(model_class, "__tablename__", name)
+        self.id_col = self._column(model_class, "id", name)
+        self.time_col = self._column(model_class, time_field, name)
+        self.status_col = self._column(model_class, status_field, name)
+        self.time_field = time_field
+        self.status_field = status_field
+
+    @staticmethod
+    def _column(model_class: type[Any], field: str, name: str) -> InstrumentedAttribute[Any]:
+        column = getattr(model_class, field, None)
+        if not isinstance(column, InstrumentedAttribute):
+            raise ScheduleConfigError(f"{name} has no column {field!r}", model=name, field=field)
+        return column
+
+    def claim_statement(self, batch_size: int) -> Select[Any]:
+        """Due rows, oldest first, locked by this transaction; rows others hold are skipped."""
+        return (
+            select(*self.model_class.__table__.columns, func.clock_timestamp().label("claimed_at"))
+            .where(~self.status_col, self.time_col <= func.now())
+            .order_by(self.time_col)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+
+    def mark_statement(self) -> Update:
+        """One UPDATE for a whole batch: `status = true WHERE id = ANY(:ids)`."""
+        ids = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+        table = self.model_class.__table__
+        return update(table).where(table.c.id == any_(ids)).values({self.status_field: True})
+
+    def next_due_statement(self) -> Select[Any]:
+        """Seconds until the earliest unprocessed row, and the count of rows already due."""
+        # clock_timestamp(), not now(): now() is the transaction's start, a little earlier
+        # than this statement, and the difference would make the daemon wake late.
+        seconds = (
+            select(func.extract("epoch", func.min(self.time_col) - func.clock_timestamp()))
+            .where(~self.status_col)
+            .scalar_subquery()
+        )
+        # now() is stable, so the partial index serves the range; the LIMIT caps the cost.
+        due = (
+            select(self.id_col)
+            .where(~self.status_col, self.time_col <= func.now())
+            .limit(PENDING_COUNT_CAP)
+            .subquery()
+        )
+        pending = select(func.count()).select_from(due).scalar_subquery()
+        return select(seconds, pending)
+
+    def earliest_statement(self) -> Select[Any]:
+        """The earliest unprocessed row's due time (the seed's `get_next_due_item`)."""
+        return select(func.min(self.time_col)).where(~self.status_col)
+
+    def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:
+        """Lock up to `batch_size` due rows in the session's transaction; None if none are due."""
+        # Losing this transaction's commit in a database crash only republishes its rows
+        # (consumers deduplicate), so it need not wait for the WAL flush; the broker's
+        # fsync and ours would otherwise queue behind each other on every batch.
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+        rows = session.execute(self.claim_statement(batch_size)).all()
+        if not rows:
+            return None
+        return ClaimedBatch(rows=list(rows), claimed_at=rows[0].claimed_at)
+
+    def mark_processed(self, session: Session, ids: Sequence[uuid.UUID]) -> None:
+        """Set the status field on the given rows, in the session's transaction."""
+        if ids:
+            session.execute(self.mark_statement(), {"ids": list(ids)})
+
+    def next_due(self, session: Session) -> NextDue:
+        """The wait until the next due row, measured by the database clock."""
+        row = session.execute(self.next_due_statement()).one()
+        seconds = None if row[0] is None else float(row[0])
+        return NextDue(seconds_until=seconds, pending_due=int(row[1]))
+
+    def earliest(self, session: Session) -> datetime | None:
+        """The earliest unprocessed row's due time, or None when nothing is scheduled."""
+        value: datetime | None = session.execute(self.earliest_statement()).scalar_one()
+        return value
