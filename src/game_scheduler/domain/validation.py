@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import MINYEAR, UTC, datetime, timedelta
 
 from game_scheduler.domain.ids import MAX_SNOWFLAKE
 from game_scheduler.domain.schedule_plan import MAX_REMINDER_MINUTES
@@ -11,6 +11,9 @@ from game_scheduler.domain.schedule_plan import MAX_REMINDER_MINUTES
 MAX_TITLE_LENGTH = 200
 MAX_PLAYERS_LIMIT = 100
 MAX_DURATION_MINUTES = 7 * 24 * 60
+# A horizon keeps every planned time (start plus a week of duration) far inside what
+# datetime and timestamptz can hold: year 9999 plus a duration used to overflow (a 500).
+MAX_SCHEDULE_AHEAD = timedelta(days=5 * 366)
 
 
 class InvalidField(ValueError):
@@ -38,11 +41,21 @@ def check_title(title: str) -> str:
 
 
 def check_scheduled_at(scheduled_at: datetime, now: datetime) -> datetime:
-    """A start time with a timezone, in the future."""
+    """A start time with a timezone, in the future but at most 5 years ahead; returned in UTC."""
     if scheduled_at.tzinfo is None or scheduled_at.utcoffset() is None:
         raise InvalidField("scheduled_at", "must include a timezone offset, e.g. +00:00")
+    try:
+        # UTC, because PostgreSQL refuses offsets that Python accepts (beyond +/-15:59).
+        scheduled_at = scheduled_at.astimezone(UTC)
+    except OverflowError:
+        # Only year 1 or 9999 with an offset leaves datetime's range.
+        too_early = scheduled_at.year == MINYEAR
+        reason = "must be in the future" if too_early else "must be at most 5 years ahead"
+        raise InvalidField("scheduled_at", reason) from None
     if scheduled_at <= now:
         raise InvalidField("scheduled_at", "must be in the future")
+    if scheduled_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidField("scheduled_at", "must be at most 5 years ahead")
     return scheduled_at
 
 

@@ -1,0 +1,92 @@
+"""The REST API's composition root: `create_app` wires it, `serve` runs it under uvicorn.
+
+Nothing happens at import time. `create_app` builds the engine itself unless a session
+factory is handed in (tests pass their own database's); an engine it built is disposed
+when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.api.auth import BearerAuthMiddleware
+from game_scheduler.api.deps import ApiContext
+from game_scheduler.api.errors import install_error_handlers
+from game_scheduler.api.metrics import ApiMetrics, MetricsMiddleware
+from game_scheduler.api.routes import games, health, participants
+from game_scheduler.clock import Clock, SystemClock
+from game_scheduler.config import Settings
+from game_scheduler.db.engine import make_engine, make_session_factory
+
+API_DESCRIPTION = """\
+Schedule Discord game sessions. Every `/api/v1` route needs
+`Authorization: Bearer <API_TOKEN>`. Discord ids are decimal strings; times are
+ISO 8601 with an offset. Errors are
+`{"error": {"code": "...", "message": "...", "field": ..., "errors": [...]}}`.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """Build the API; needs `settings.api_token` (`serve` makes one up when it is unset)."""
+    if settings.api_token is None or not settings.api_token.get_secret_value():
+        raise ValueError("create_app needs settings.api_token; serve() generates one if unset")
+    engine: Engine | None = None
+    if session_factory is None:
+        # create_engine opens no connection: building the app stays free of I/O.
+        engine = make_engine(settings.database_url)
+        session_factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Game Scheduler",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    metrics = ApiMetrics()
+    app.state.context = ApiContext(
+        settings=settings, clock=clock or SystemClock(), session_factory=session_factory
+    )
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(games.router)
+    app.include_router(participants.router)
+    # Added last, so outermost: metrics count the 401s the auth middleware answers too.
+    app.add_middleware(BearerAuthMiddleware, token=settings.api_token.get_secret_value())
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Run the API until SIGINT or SIGTERM; returns the process exit code."""
+    if settings.api_token is None:
+        token = secrets.token_urlsafe(32)
+        # Printed once to stdout for the operator, never logged: logs are often shipped.
+        print(f"API token: {token}", flush=True)
+        settings = settings.model_copy(update={"api_token": SecretStr(token)})
+    app = create_app(settings)
+    # log_config=None keeps the logging the CLI configured; access logs would double ours.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    )
+    server.run()
+    return 0 if server.started else 1

@@ -1,0 +1,188 @@
+"""Every error the API answers, as one JSON shape with a message a person can act on.
+
+`{"error": {"code": "already_joined", "message": "...", "field": null, "errors": []}}`:
+`code` is stable for programs, `message` is for people, `field` names the offending field
+on a 422, and `errors` lists every field at fault when there are several.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from game_scheduler.api.schemas import ErrorDetail, ErrorOut, FieldErrorOut
+from game_scheduler.domain.validation import InvalidField
+from game_scheduler.games.errors import (
+    AlreadyJoined,
+    GameError,
+    GameNotFound,
+    GameNotOpen,
+    NotJoined,
+    TransitionNotAllowed,
+)
+
+log = logging.getLogger(__name__)
+
+# Pydantic's wording for common mistakes, said the way a client author needs to hear it.
+_FRIENDLY_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field this endpoint knows; check the spelling",
+    "timezone_aware": "must include a timezone offset, e.g. 2030-06-01T19:00:00+02:00",
+    "datetime_type": "must be an ISO 8601 time with an offset, e.g. 2030-06-01T19:00:00Z",
+    "datetime_parsing": "must be an ISO 8601 time with an offset, e.g. 2030-06-01T19:00:00Z",
+    "datetime_from_date_parsing": "must be an ISO 8601 time with an offset, "
+    "e.g. 2030-06-01T19:00:00Z",
+    "int_type": "must be a whole number",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "uuid_parsing": "must be a game id (a UUID)",
+    "uuid_type": "must be a game id (a UUID)",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+}
+
+# (status, code) for each error the game service raises on purpose.
+_GAME_ERRORS: dict[type[GameError], tuple[int, str]] = {
+    GameNotFound: (404, "game_not_found"),
+    NotJoined: (404, "not_joined"),
+    AlreadyJoined: (409, "already_joined"),
+    GameNotOpen: (409, "game_not_open"),
+    TransitionNotAllowed: (409, "transition_not_allowed"),
+}
+
+# The responses every /api/v1 route may give besides its success, for the OpenAPI document.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or wrong bearer token"},
+    422: {"model": ErrorOut, "description": "a field breaks a rule; `field` names it"},
+}
+GAME_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **COMMON_RESPONSES,
+    404: {"model": ErrorOut, "description": "no such game"},
+}
+CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **GAME_RESPONSES,
+    409: {"model": ErrorOut, "description": "the game's status forbids this, or a duplicate"},
+}
+
+
+class ApiError(Exception):
+    """An error the API itself decides on, answered as `status` with `code` and `message`."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    errors: Sequence[FieldErrorOut] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON error response in the API's one error shape."""
+    body = ErrorOut(error=ErrorDetail(code=code, message=message, field=field, errors=list(errors)))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _field_name(loc: Sequence[int | str]) -> str | None:
+    # loc starts with where the value came from ("body", "query", "path"); the rest is the field.
+    name = ""
+    for part in loc[1:]:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or None
+
+
+def _describe(error: dict[str, Any]) -> FieldErrorOut:
+    field = _field_name(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "")
+        return FieldErrorOut(field=None, message=f"the body is not valid JSON: {reason}")
+    if field is None and kind in ("model_attributes_type", "dict_type", "missing"):
+        return FieldErrorOut(
+            field=None,
+            message="send a JSON object as the body, with Content-Type: application/json",
+        )
+    message = _FRIENDLY_MESSAGES.get(kind) or str(error.get("msg", "is not valid"))
+    return FieldErrorOut(field=field, message=f"{field}: {message}" if field else message)
+
+
+async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_describe(e) for e in exc.errors()] or [
+        FieldErrorOut(field=None, message="the request is not valid")
+    ]
+    first = errors[0]
+    return error_response(422, "invalid_field", first.message, field=first.field, errors=errors)
+
+
+async def _on_invalid_field(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidField)
+    message = f"{exc.field}: {exc.reason}"
+    return error_response(
+        422,
+        "invalid_field",
+        message,
+        field=exc.field,
+        errors=[FieldErrorOut(field=exc.field, message=message)],
+    )
+
+
+def _game_error_message(exc: GameError) -> str:
+    if isinstance(exc, TransitionNotAllowed) and exc.target == "CANCELLED":
+        return f"cannot cancel: the game is already {exc.current.lower().replace('_', ' ')}"
+    return str(exc)
+
+
+async def _on_game_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GameError)
+    status, code = next(
+        (v for k, v in _GAME_ERRORS.items() if isinstance(exc, k)), (409, "conflict")
+    )
+    return error_response(status, code, _game_error_message(exc))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+    message = {404: f"no route {request.url.path}"}.get(exc.status_code, str(exc.detail))
+    return error_response(
+        exc.status_code,
+        codes.get(exc.status_code, "http_error"),
+        message,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    errors = [FieldErrorOut(field=exc.field, message=exc.message)] if exc.status == 422 else []
+    return error_response(exc.status, exc.code, exc.message, field=exc.field, errors=errors)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log; the client learns only that it was not its fault.
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return error_response(500, "internal_error", "the server failed; the error was logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error, expected or not, in the one JSON error shape."""
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(InvalidField, _on_invalid_field)
+    app.add_exception_handler(GameError, _on_game_error)
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)
