@@ -160,6 +160,21 @@ def test_a_connection_lost_mid_batch_raises_and_the_next_batch_reconnects(
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) >= 2
 
 
+def test_the_first_batch_after_a_broker_side_close_goes_out_on_a_new_connection(
+    publisher: PikaPublisher,
+    rabbitmq_vhost: str,
+    rabbitmq_topology: Topology,
+    rabbitmq_probe: RabbitProbe,
+) -> None:
+    publisher.connect()
+    close_all_connections(rabbitmq_vhost)
+
+    publisher.publish_batch([reminder()])
+
+    assert publisher.reconnects == 1
+    assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 1
+
+
 def test_keepalive_survives_a_dead_connection_and_publishing_reconnects(
     publisher: PikaPublisher, rabbitmq_vhost: str
 ) -> None:

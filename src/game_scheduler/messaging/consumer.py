@@ -167,7 +167,7 @@ class EventConsumer:
             await handler(received)
         except Exception:
             # The limit counts failed deliveries; past it the broker dead-letters this nack.
-            last_try = received.delivery_count + 1 >= self._topology.delivery_limit + 1
+            last_try = received.delivery_count >= self._topology.delivery_limit
             outcome = "dead_letter" if last_try else "retry"
             metrics.EVENTS_FAILED.labels(received.event_type.value, outcome).inc()
             logger.exception(

@@ -216,7 +216,7 @@ class PikaPublisher:
         return batch
 
     def _ensure_channel(self) -> pika.channel.Channel:
-        if self.is_connected:
+        if self.is_connected and self._still_alive():
             assert self._channel is not None
             return self._channel
         self._drop_connection()
@@ -234,6 +234,17 @@ class PikaPublisher:
             extra={"reconnects": self.reconnects, "exchange": self._topology.exchange},
         )
         return channel
+
+    def _still_alive(self) -> bool:
+        # A close that arrived while idle (a broker restart, a forced close) is only seen
+        # when frames are read: read them now, so the batch goes out on a fresh connection.
+        assert self._connection is not None
+        try:
+            self._connection.process_data_events(time_limit=0)
+        except (pika.exceptions.AMQPError, OSError) as exc:
+            logger.warning("publisher connection was lost; reconnecting: %r", exc)
+            return False
+        return self.is_connected
 
     def _confirm_channel(
         self, connection: BlockingConnection, blocking_channel: BlockingChannel
