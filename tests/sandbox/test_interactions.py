@@ -118,3 +118,14 @@ async def test_click_with_no_bot_connected_is_recorded_but_unanswered(
     result = await discord_sandbox.click(message["id"], "join", PLAYER_ID)
     assert result["delivered"] == 0
     assert result["answered"] is False
+
+
+async def test_button_in_a_dm_is_pressed_by_that_user(
+    discord_client: discord.Client, discord_sandbox: SandboxHandle
+) -> None:
+    view = GameView()
+    user = await discord_client.fetch_user(PLAYER_ID)
+    message = await user.send("Still coming?", view=view)
+    result = await discord_sandbox.click(message.id, "game:join", PLAYER_ID)
+    assert result["response"]["content"] == f"You joined, user{PLAYER_ID}"
+    assert view.pressed_by == [PLAYER_ID]
