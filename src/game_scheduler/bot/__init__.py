@@ -1,0 +1,1 @@
+"""The Discord bot: posts games, keeps their messages current, reminds players."""

@@ -1,0 +1,217 @@
+"""The bot process: a discord.py client and the `bot_events` consumer, in one event loop.
+
+`build_bot(settings)` wires the parts; `main()` runs it until SIGTERM or SIGINT
+(`game-scheduler bot`, or `python -m game_scheduler.bot.bot`). Database work runs on
+threads (`asyncio.to_thread`) through the synchronous game service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+import discord
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot import metrics
+from game_scheduler.bot.discord_endpoint import point_discord_at
+from game_scheduler.bot.events.dm_fanout import DirectMessenger
+from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS, GamePresses
+from game_scheduler.clock import Clock, SystemClock
+from game_scheduler.config import Settings
+from game_scheduler.db.engine import make_engine, make_session_factory
+from game_scheduler.logging import configure_logging
+from game_scheduler.messaging.consumer import EventConsumer
+from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology
+from game_scheduler.observability import Heartbeat, start_metrics_server
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts any token
+HEALTH_INTERVAL = 5.0  # seconds between liveness checks
+GATEWAY_GRACE = 120.0  # seconds the Gateway may stay down before /healthz fails
+
+
+class GameBot(discord.Client):
+    """The Discord client that posts games, answers buttons and handles queued events."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        rabbitmq_url: str,
+        clock: Clock,
+        topology: Topology = DEFAULT_TOPOLOGY,
+        heartbeat: Heartbeat | None = None,
+        prefetch: int = 32,
+    ) -> None:
+        # Guilds only: interactions arrive without any intent, and no privileged one is needed.
+        super().__init__(
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.refresher = MessageRefresher(self, sessions)
+        self.messenger = DirectMessenger(self, sessions)
+        self.event_handlers = EventHandlers(sessions, self.refresher, self.messenger, clock)
+        self.press_handler = GamePresses(sessions, clock, self.refresher.mark_dirty)
+        self.consumer = EventConsumer(
+            rabbitmq_url,
+            self.event_handlers.consumer_handlers(),
+            topology=topology,
+            prefetch=prefetch,
+        )
+        self.heartbeat = heartbeat or Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
+        self._background: list[asyncio.Task[None]] = []
+        self._disconnected_since: float | None = time.monotonic()
+
+    async def setup_hook(self) -> None:
+        """After login: register the persistent buttons and start consuming events."""
+        # Registered before the Gateway connects, so a press on any old message is handled.
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
+        metrics.install_rate_limit_counter()
+        # REST works from here on, so events need not wait for the Gateway's READY.
+        self._background.append(asyncio.create_task(self.consumer.run(), name="bot-consumer"))
+        self._background.append(asyncio.create_task(self._watch_health(), name="bot-health"))
+
+    async def on_connect(self) -> None:
+        """The Gateway connection is up."""
+        self._disconnected_since = None
+        metrics.GATEWAY_CONNECTED.set(1)
+
+    async def on_resumed(self) -> None:
+        """The Gateway session resumed."""
+        await self.on_connect()
+
+    async def on_ready(self) -> None:
+        """READY received: log who we are."""
+        logger.info("bot ready", extra={"user": str(self.user), "guilds": len(self.guilds)})
+
+    async def on_disconnect(self) -> None:
+        """The Gateway connection dropped; discord.py reconnects by itself."""
+        if self._disconnected_since is None:
+            self._disconnected_since = time.monotonic()
+            logger.warning("gateway disconnected; reconnecting")
+        metrics.GATEWAY_CONNECTED.set(0)
+
+    def is_healthy(self) -> bool:
+        """The consumer runs and the Gateway is up, or was down for less than the grace."""
+        consumer = self._background[0] if self._background else None
+        if consumer is None or consumer.done():
+            return False
+        down = self._disconnected_since
+        return down is None or time.monotonic() - down < GATEWAY_GRACE
+
+    async def _watch_health(self) -> None:
+        while True:
+            if self.is_healthy():
+                self.heartbeat.beat()
+            self.refresher.forget_idle_channels()
+            await asyncio.sleep(HEALTH_INTERVAL)
+
+    async def close(self) -> None:
+        """Stop taking events, finish those in hand and pending edits, then disconnect."""
+        self.consumer.stop()
+        consumer = self._background[0] if self._background else None
+        if consumer is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(consumer), timeout=30)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.refresher.wait_idle(), timeout=10)
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await super().close()
+
+
+def build_bot(
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    topology: Topology = DEFAULT_TOPOLOGY,
+    heartbeat: Heartbeat | None = None,
+) -> GameBot:
+    """Wire a bot from settings; nothing connects until it is started."""
+    point_discord_at(settings.discord_api_base)
+    if sessions is None:
+        sessions = make_session_factory(make_engine(settings.database_url, pool_size=10))
+    return GameBot(
+        sessions=sessions,
+        rabbitmq_url=settings.rabbitmq_url,
+        clock=clock or SystemClock(),
+        topology=topology,
+        heartbeat=heartbeat,
+    )
+
+
+def bot_token(settings: Settings) -> str:
+    """The bot token, or a placeholder the sandbox accepts."""
+    if settings.discord_bot_token is None:
+        return SANDBOX_TOKEN
+    return settings.discord_bot_token.get_secret_value()
+
+
+async def run_bot(bot: GameBot, token: str, stop: asyncio.Event | None = None) -> int:
+    """Run until `stop` is set (or SIGTERM/SIGINT), then close cleanly; 0 on a clean stop."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(bot.start(token), name="bot-gateway")
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done() and runner.exception() is not None:
+            logger.error("bot stopped unexpectedly", exc_info=runner.exception())
+            return 1
+        logger.info("bot stopping")
+        return 0
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        stopper.cancel()
+        await bot.close()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await runner
+
+
+def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
+    """Run the bot until SIGTERM or SIGINT; return the process exit code."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    heartbeat = Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
+    server = start_metrics_server(metrics_port, heartbeat)
+    engine = make_engine(settings.database_url, pool_size=10)
+    try:
+        bot = build_bot(settings, sessions=make_session_factory(engine), heartbeat=heartbeat)
+        logger.info(
+            "bot starting",
+            extra={"discord_api_base": settings.discord_api_base, "sandbox": settings.uses_sandbox},
+        )
+        return asyncio.run(run_bot(bot, bot_token(settings)))
+    finally:
+        engine.dispose()
+        if server is not None:
+            server.stop()
+
+
+def _cli(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m game_scheduler.bot.bot")
+    parser.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+    args = parser.parse_args(argv)
+    return main(metrics_port=args.metrics_port)
+
+
+if __name__ == "__main__":
+    sys.exit(_cli())

@@ -1,0 +1,179 @@
+"""Direct messages to a game's players, each delivered at most once per reminder.
+
+Ordering against crashes (see docs/bot.md): a DM is sent first and its per-recipient
+record (`dm:<kind>:<scope>:<user>` in `processed_messages`) committed right after. A crash
+before the send leaves no record, so a redelivery sends it: no reminder is lost. A crash
+between the send and the record is the only window for a repeat, and each send carries a
+nonce derived from that record key with Discord's `enforce_nonce`, so Discord answers a
+repeat within minutes with the first message instead of a second DM.
+
+Players whose DMs are closed (403, code 50007) are remembered for the life of the process
+and mentioned together in one message in the game's channel instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot import metrics
+from game_scheduler.bot.formatters.game_message import closed_dms_notices
+from game_scheduler.db.models import ProcessedMessage
+from game_scheduler.messaging.dedup import record_message_once
+
+logger = logging.getLogger(__name__)
+
+DMS_CLOSED_CODE = 50007
+DM_CONCURRENCY = 5  # DMs in flight at once; discord.py queues the rest per rate limit
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A player to DM and what to tell them."""
+
+    user_id: int
+    text: str
+
+
+def nonce_for(key: str) -> str:
+    """A Discord nonce (at most 25 characters) that is the same for the same record key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+def recorded_keys(sessions: sessionmaker[Session], keys: Sequence[str]) -> set[str]:
+    """Which of `keys` are already recorded as done."""
+    if not keys:
+        return set()
+    with sessions.begin() as session:
+        query = select(ProcessedMessage.message_id).where(ProcessedMessage.message_id.in_(keys))
+        return set(session.scalars(query))
+
+
+def record_keys(sessions: sessionmaker[Session], keys: Sequence[str]) -> None:
+    """Record `keys` as done, in one committed transaction."""
+    with sessions.begin() as session:
+        for key in keys:
+            record_message_once(session, key)
+
+
+class DirectMessenger:
+    """Sends a batch of DMs once each, falling back to a channel mention for closed DMs."""
+
+    def __init__(self, client: discord.Client, sessions: sessionmaker[Session]) -> None:
+        self._client = client
+        self._sessions = sessions
+        self.dms_closed: set[int] = set()  # users seen answering 50007, for this process
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, holders
+
+    async def deliver(
+        self,
+        *,
+        kind: str,
+        scope: str,
+        recipients: Sequence[Recipient],
+        channel_id: int,
+        channel_text: str,
+    ) -> None:
+        """DM every recipient not yet served for (kind, scope); raise if any DM failed."""
+        # Two deliveries of one event handled side by side would both see "not recorded".
+        name = f"{kind}:{scope}"
+        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._deliver(kind, scope, recipients, channel_id, channel_text)
+        finally:
+            lock, users = self._locks[name]
+            if users <= 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+    async def _deliver(
+        self,
+        kind: str,
+        scope: str,
+        recipients: Sequence[Recipient],
+        channel_id: int,
+        channel_text: str,
+    ) -> None:
+        keys = {r.user_id: f"dm:{kind}:{scope}:{r.user_id}" for r in recipients}
+        done = await asyncio.to_thread(recorded_keys, self._sessions, list(keys.values()))
+        todo = [r for r in recipients if keys[r.user_id] not in done]
+        closed: list[int] = []
+        gate = asyncio.Semaphore(DM_CONCURRENCY)
+
+        async def one(recipient: Recipient) -> None:
+            if recipient.user_id in self.dms_closed:
+                closed.append(recipient.user_id)
+                return
+            async with gate:
+                sent = await self._send_dm(kind, recipient, keys[recipient.user_id])
+            if sent:
+                await asyncio.to_thread(record_keys, self._sessions, [keys[recipient.user_id]])
+            else:
+                closed.append(recipient.user_id)
+
+        results = await asyncio.gather(*(one(r) for r in todo), return_exceptions=True)
+        if closed:
+            closed.sort()
+            await self._notify_in_channel(kind, scope, channel_id, channel_text, closed)
+            await asyncio.to_thread(record_keys, self._sessions, [keys[u] for u in closed])
+        failures = [r for r in results if isinstance(r, BaseException)]
+        logger.info(
+            "direct messages delivered",
+            extra={
+                "kind": kind,
+                "scope": scope,
+                "recipients": len(recipients),
+                "already_done": len(recipients) - len(todo),
+                "sent": len(todo) - len(closed) - len(failures),
+                "dms_closed": len(closed),
+                "failed": len(failures),
+            },
+        )
+        if failures:
+            # The event is retried; everyone served so far is recorded and skipped then.
+            raise failures[0]
+
+    async def _send_dm(self, kind: str, recipient: Recipient, key: str) -> bool:
+        """Send one DM; False when the user's DMs are closed."""
+        try:
+            channel = await self._client.create_dm(discord.Object(id=recipient.user_id))
+            await channel.send(
+                recipient.text,
+                nonce=nonce_for(key),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.Forbidden as exc:
+            if exc.code != DMS_CLOSED_CODE:
+                metrics.DMS_SENT.labels(kind, "failed").inc()
+                raise
+            self.dms_closed.add(recipient.user_id)
+            metrics.DMS_SENT.labels(kind, "dms_closed").inc()
+            logger.info("DMs closed; will mention in channel", extra={"user_id": recipient.user_id})
+            return False
+        except Exception:
+            metrics.DMS_SENT.labels(kind, "failed").inc()
+            raise
+        metrics.DMS_SENT.labels(kind, "sent").inc()
+        return True
+
+    async def _notify_in_channel(
+        self, kind: str, scope: str, channel_id: int, text: str, user_ids: list[int]
+    ) -> None:
+        channel = self._client.get_partial_messageable(channel_id)
+        mentions = discord.AllowedMentions(
+            everyone=False, roles=False, users=[discord.Object(id=u) for u in user_ids]
+        )
+        for index, content in enumerate(closed_dms_notices(user_ids, text)):
+            key = f"notice:{kind}:{scope}:{index}:{','.join(map(str, user_ids))}"
+            await channel.send(content, nonce=nonce_for(key), allowed_mentions=mentions)
+        metrics.DMS_SENT.labels(kind, "channel_mention").inc(len(user_ids))

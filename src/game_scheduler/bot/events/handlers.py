@@ -1,0 +1,279 @@
+"""What the bot does for each event on `bot_events`: the changes users see in Discord.
+
+Each handler runs once per `message_id` (delivery is at-least-once). Where it goes
+relative to the commit (docs/bot.md has the reasoning):
+
+- `game.status_transition_due`: the status change and the dedup record commit together;
+  the message refresh follows. A duplicate changes nothing but still refreshes, which is
+  how a crash between that commit and the edit heals on redelivery.
+- `game.created` / `game.updated`: the refresh (idempotent: it shows the latest state)
+  comes first and the dedup record after it, so a crash in between only repeats an edit.
+- `game.reminder_due` / `game.cancelled`: DMs go out one by one, each recorded as it is
+  sent (`DirectMessenger`); the event's own record is written last. A redelivery skips
+  whoever was served already, so nobody is reminded twice and nobody is forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot.events.dm_fanout import (
+    DirectMessenger,
+    Recipient,
+    record_keys,
+    recorded_keys,
+)
+from game_scheduler.bot.formatters.game_message import (
+    GameMessage,
+    cancelled_text,
+    game_message_of,
+    reminder_text,
+)
+from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.clock import Clock
+from game_scheduler.db.models import GameSession
+from game_scheduler.domain.status import GameStatus
+from game_scheduler.games import service
+from game_scheduler.games.errors import GameNotFound, TransitionNotAllowed
+from game_scheduler.messaging.consumer import EventHandler, ReceivedEvent
+from game_scheduler.messaging.dedup import record_message_once
+from game_scheduler.messaging.events import EventType
+from game_scheduler.messaging.schemas import (
+    GameCancelledEvent,
+    GameCreatedEvent,
+    GameReminderDueEvent,
+    GameStatusTransitionDueEvent,
+    GameUpdatedEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+DataHandler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """A game as a fan-out needs it: the message, its channel and who is on the roster."""
+
+    message: GameMessage
+    channel_id: int
+    confirmed: tuple[int, ...]
+    waitlist: tuple[int, ...]
+
+
+class EventHandlers:
+    """Maps each event type to its handler; the consumer calls `handle` per delivery."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        refresher: MessageRefresher,
+        messenger: DirectMessenger,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._refresher = refresher
+        self._messenger = messenger
+        self._clock = clock
+        self._handlers = self._register_event_handlers()
+
+    def _register_event_handlers(self) -> dict[EventType, DataHandler]:
+        return {
+            EventType.GAME_CREATED: self._handle_game_created,
+            EventType.GAME_UPDATED: self._handle_game_updated,
+            EventType.GAME_CANCELLED: self._handle_game_cancelled,
+            EventType.GAME_REMINDER_DUE: self._handle_game_reminder_due,
+            EventType.GAME_STATUS_TRANSITION_DUE: self._handle_status_transition_due,
+        }
+
+    def consumer_handlers(self) -> Mapping[EventType, EventHandler]:
+        """The handler table in the shape `EventConsumer` takes."""
+        return {event_type: self.handle for event_type in self._handlers}
+
+    async def handle(self, received: ReceivedEvent) -> None:
+        """Run the handler of the event's type with its data and message id."""
+        handler = self._handlers[received.event_type]
+        await handler(received.event.data, message_id=received.message_id)
+
+    # helpers ------------------------------------------------------------------------
+
+    def _get_game_with_participants(
+        self, session: Session, game_id: uuid.UUID, *, for_update: bool = False
+    ) -> GameSession:
+        return service.get_game(session, game_id, for_update=for_update)
+
+    async def _refresh_game_message(self, game_id: uuid.UUID) -> None:
+        await self._refresher.refresh(game_id)
+
+    async def _already_handled(self, message_id: str | None) -> bool:
+        if message_id is None:
+            return False
+        return bool(await asyncio.to_thread(recorded_keys, self._sessions, [message_id]))
+
+    async def _mark_handled(self, message_id: str | None) -> None:
+        if message_id is not None:
+            await asyncio.to_thread(record_keys, self._sessions, [message_id])
+
+    def _load_audience(self, game_id: uuid.UUID) -> _Audience | None:
+        with self._sessions.begin() as session:
+            try:
+                game = self._get_game_with_participants(session, game_id)
+            except GameNotFound:
+                return None
+            roster = service.roster_of(game)
+            return _Audience(
+                message=game_message_of(game),
+                channel_id=game.channel_id,
+                confirmed=tuple(p.user_id for p in roster.confirmed if p.user_id is not None),
+                waitlist=tuple(p.user_id for p in roster.waitlist if p.user_id is not None),
+            )
+
+    # handlers -----------------------------------------------------------------------
+
+    async def _handle_game_created(
+        self, data: dict[str, Any], *, message_id: str | None = None
+    ) -> None:
+        """Post the new game's message (or refresh it if it was posted already)."""
+        payload = GameCreatedEvent.model_validate(data)
+        await self._refresh_then_record(payload.game_id, message_id, "game.created")
+
+    async def _handle_game_updated(
+        self, data: dict[str, Any], *, message_id: str | None = None
+    ) -> None:
+        """Show the game's latest state in its message."""
+        payload = GameUpdatedEvent.model_validate(data)
+        await self._refresh_then_record(payload.game_id, message_id, "game.updated")
+
+    async def _refresh_then_record(
+        self, game_id: uuid.UUID, message_id: str | None, event_type: str
+    ) -> None:
+        extra = {"game_id": str(game_id), "message_id": message_id, "event_type": event_type}
+        if await self._already_handled(message_id):
+            logger.info("duplicate event skipped", extra=extra)
+            return
+        await self._refresh_game_message(game_id)
+        await self._mark_handled(message_id)
+        logger.info("game message refreshed", extra=extra)
+
+    async def _handle_status_transition_due(
+        self, data: dict[str, Any], *, message_id: str | None = None
+    ) -> None:
+        """Move the game to the due status, commit, then refresh its message."""
+        payload = GameStatusTransitionDueEvent.model_validate(data)
+        extra: dict[str, Any] = {
+            "game_id": str(payload.game_id),
+            "target_status": payload.target_status,
+            "message_id": message_id,
+        }
+        outcome = await asyncio.to_thread(self._apply_transition, payload, message_id, extra)
+        if outcome in ("applied", "duplicate"):
+            await self._refresh_game_message(payload.game_id)
+
+    def _apply_transition(
+        self,
+        payload: GameStatusTransitionDueEvent,
+        message_id: str | None,
+        extra: dict[str, Any],
+    ) -> str:
+        with self._sessions.begin() as session:
+            if message_id is not None and not record_message_once(session, message_id):
+                logger.info("duplicate status transition; refreshing only", extra=extra)
+                return "duplicate"
+            try:
+                game = self._get_game_with_participants(session, payload.game_id, for_update=True)
+            except GameNotFound:
+                logger.warning("status transition skipped: game not found", extra=extra)
+                return "missing"
+            previous = game.status
+            try:
+                service.apply_status_transition(
+                    session, game.id, payload.target_status, now=self._clock.now()
+                )
+            except TransitionNotAllowed:
+                logger.warning(
+                    "status transition skipped: not allowed from the current status",
+                    extra={**extra, "current_status": previous},
+                )
+                return "not_allowed"
+        logger.info(
+            "game status changed",
+            extra={**extra, "from_status": previous, "transition_time": payload.transition_time},
+        )
+        return "applied"
+
+    async def _handle_game_reminder_due(
+        self, data: dict[str, Any], *, message_id: str | None = None
+    ) -> None:
+        """DM every player once: "<title> starts <t:unix:R>", the waitlisted told so."""
+        payload = GameReminderDueEvent.model_validate(data)
+        extra = {
+            "game_id": str(payload.game_id),
+            "reminder_minutes": payload.reminder_minutes,
+            "message_id": message_id,
+        }
+        if await self._already_handled(message_id):
+            logger.info("duplicate reminder skipped", extra=extra)
+            return
+        audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        if audience is None:
+            logger.warning("reminder skipped: game not found", extra=extra)
+        elif audience.message.status is not GameStatus.SCHEDULED:
+            logger.info(
+                "reminder skipped: game no longer scheduled",
+                extra={**extra, "status": audience.message.status.value},
+            )
+        elif audience.message.scheduled_at <= self._clock.now():
+            logger.info("reminder skipped: game already started", extra=extra)
+        else:
+            recipients = [
+                Recipient(u, reminder_text(audience.message, None)) for u in audience.confirmed
+            ]
+            recipients += [
+                Recipient(u, reminder_text(audience.message, position))
+                for position, u in enumerate(audience.waitlist, start=1)
+            ]
+            # The reminder, not the message id, is the unit: a re-planned copy is the same one.
+            scope = (
+                f"{payload.game_id}:{payload.reminder_minutes}:"
+                f"{int(payload.notification_time.timestamp())}"
+            )
+            await self._messenger.deliver(
+                kind="reminder",
+                scope=scope,
+                recipients=recipients,
+                channel_id=audience.channel_id,
+                channel_text=reminder_text(audience.message, None),
+            )
+        await self._mark_handled(message_id)
+
+    async def _handle_game_cancelled(
+        self, data: dict[str, Any], *, message_id: str | None = None
+    ) -> None:
+        """Show the game as cancelled (buttons disabled) and tell its players by DM."""
+        payload = GameCancelledEvent.model_validate(data)
+        extra = {"game_id": str(payload.game_id), "message_id": message_id}
+        if await self._already_handled(message_id):
+            logger.info("duplicate cancellation skipped", extra=extra)
+            return
+        await self._refresh_game_message(payload.game_id)
+        audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        if audience is None:
+            logger.warning("cancellation DMs skipped: game not found", extra=extra)
+        else:
+            text = cancelled_text(audience.message)
+            await self._messenger.deliver(
+                kind="cancelled",
+                scope=str(payload.game_id),
+                recipients=[Recipient(u, text) for u in audience.confirmed + audience.waitlist],
+                channel_id=audience.channel_id,
+                channel_text=text,
+            )
+        await self._mark_handled(message_id)
+        logger.info("game cancellation shown", extra=extra)

@@ -1,0 +1,233 @@
+"""A game's Discord embed and the texts the bot sends about it, always within Discord's limits.
+
+Whatever a host typed (10,000 characters, 500 players, markdown, `@everyone`), the embed
+stays valid: every piece is cut to its own limit, then the description gives way until
+the whole embed fits in 6,000 characters. User text is escaped so it cannot ping anyone;
+the bot also sends with `allowed_mentions` set to none, except for deliberate mentions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from game_scheduler.db.models import GameSession
+from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
+from game_scheduler.domain.status import GameStatus
+from game_scheduler.games.service import roster_of
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+CONTENT_MAX = 2000
+ELLIPSIS = "…"
+
+STATUS_COLOURS: dict[GameStatus, discord.Colour] = {
+    GameStatus.SCHEDULED: discord.Colour.blue(),
+    GameStatus.IN_PROGRESS: discord.Colour.green(),
+    GameStatus.COMPLETED: discord.Colour.light_grey(),
+    GameStatus.CANCELLED: discord.Colour.red(),
+}
+STATUS_LABELS: dict[GameStatus, str] = {
+    GameStatus.SCHEDULED: "Scheduled: press Join to play",
+    GameStatus.IN_PROGRESS: "In progress",
+    GameStatus.COMPLETED: "Completed",
+    GameStatus.CANCELLED: "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class PlayerLine:
+    """One player as the message lists them: a Discord user or a host-added placeholder."""
+
+    user_id: int | None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GameMessage:
+    """Everything a game's message shows, detached from the database session."""
+
+    game_id: uuid.UUID
+    title: str
+    status: GameStatus
+    host_id: int
+    scheduled_at: datetime
+    description: str | None = None
+    where: str | None = None
+    signup_instructions: str | None = None
+    expected_duration_minutes: int | None = None
+    max_players: int | None = None
+    confirmed: tuple[PlayerLine, ...] = ()
+    waitlist: tuple[PlayerLine, ...] = ()
+
+
+def game_message_of(game: GameSession) -> GameMessage:
+    """Copy what the message shows out of a loaded game (participants included)."""
+    roster = roster_of(game)
+    return GameMessage(
+        game_id=game.id,
+        title=game.title,
+        status=GameStatus(game.status),
+        host_id=game.host_id,
+        scheduled_at=game.scheduled_at,
+        description=game.description,
+        where=game.where,
+        signup_instructions=game.signup_instructions,
+        expected_duration_minutes=game.expected_duration_minutes,
+        max_players=game.max_players,
+        confirmed=tuple(PlayerLine(p.user_id, p.display_name) for p in roster.confirmed),
+        waitlist=tuple(PlayerLine(p.user_id, p.display_name) for p in roster.waitlist),
+    )
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(ELLIPSIS), 0)]
+    # A cut inside an escape would leave a dangling backslash that escapes the ellipsis.
+    while cut.endswith("\\"):
+        cut = cut[:-1]
+    return cut + ELLIPSIS
+
+
+def safe_text(text: str, *, markdown: bool = True) -> str:
+    """User text that cannot ping anyone and, unless `markdown`, shows literally."""
+    text = escape_mentions(text)
+    return text if markdown else escape_markdown(text)
+
+
+def timestamp(moment: datetime, style: str) -> str:
+    """Discord's `<t:unix:style>` markup, shown in each reader's own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def player_name(player: PlayerLine) -> str:
+    """A mention for a Discord user, else the escaped placeholder name."""
+    if player.user_id is not None:
+        return f"<@{player.user_id}>"
+    return safe_text(player.display_name or "(open seat)", markdown=False)[:100]
+
+
+def player_list(players: Sequence[PlayerLine], *, limit: int = FIELD_VALUE_MAX) -> str:
+    """Numbered players, shortened with "and N more" so the list fits in `limit`."""
+    if not players:
+        return "Nobody yet"
+    lines: list[str] = []
+    used = 0
+    for index, player in enumerate(players):
+        line = f"{index + 1}. {player_name(player)}"
+        rest = len(players) - index - 1
+        # Room must remain for the "and N more" line that follows if this is not the last.
+        reserve = len(f"\n… and {rest} more") if rest else 0
+        if used + len(line) + 1 + reserve > limit:
+            lines.append(f"… and {len(players) - index} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def players_count(message: GameMessage) -> str:
+    """ "n/max" (or just n without a limit), plus the waitlist length when there is one."""
+    count = len(message.confirmed)
+    text = f"{count}/{message.max_players}" if message.max_players is not None else str(count)
+    if message.waitlist:
+        text += f" (+{len(message.waitlist)} waiting)"
+    return text
+
+
+def _fields(message: GameMessage) -> list[tuple[str, str, bool]]:
+    duration = message.expected_duration_minutes or DEFAULT_DURATION_MINUTES
+    when = f"{timestamp(message.scheduled_at, 'F')} ({timestamp(message.scheduled_at, 'R')})"
+    fields: list[tuple[str, str, bool]] = [
+        ("When", when, False),
+        ("Where", safe_text(message.where) if message.where else "Not set", True),
+        ("Players", players_count(message), True),
+        ("Host", f"<@{message.host_id}>", True),
+        ("Duration", f"{duration} minutes", True),
+        (f"Playing ({len(message.confirmed)})", player_list(message.confirmed), False),
+    ]
+    if message.waitlist:
+        fields.append((f"Waitlist ({len(message.waitlist)})", player_list(message.waitlist), False))
+    if message.signup_instructions:
+        fields.append(("How to sign up", safe_text(message.signup_instructions), False))
+    return [
+        (truncate(name, FIELD_NAME_MAX), truncate(value, FIELD_VALUE_MAX), inline)
+        for name, value, inline in fields[:FIELDS_MAX]
+    ]
+
+
+def build_game_embed(message: GameMessage) -> discord.Embed:
+    """The game's embed: details, players, waitlist, colour and footer by status."""
+    title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
+    if message.status is GameStatus.CANCELLED:
+        title = truncate(f"[Cancelled] {title}", TITLE_MAX)
+    footer = truncate(f"{STATUS_LABELS[message.status]} · game {message.game_id}", FOOTER_MAX)
+    fields = _fields(message)
+    fixed = len(title) + len(footer) + sum(len(n) + len(v) for n, v, _ in fields)
+    # The description is the one part worth sacrificing for the 6,000-character total.
+    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - fixed)
+    description = truncate(safe_text(message.description or ""), max(room, 0))
+    embed = discord.Embed(
+        title=title,
+        description=description or None,
+        colour=STATUS_COLOURS[message.status],
+    )
+    for name, value, inline in fields:
+        embed.add_field(name=name, value=value, inline=inline)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """The characters Discord counts towards an embed's 6,000-character total."""
+    total = len(embed.title or "") + len(embed.description or "")
+    total += len(embed.footer.text or "") + len(embed.author.name or "")
+    return total + sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
+
+
+def reminder_text(message: GameMessage, waitlist_position: int | None) -> str:
+    """The DM a player gets before the game: "<title> starts <t:unix:R>"."""
+    title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
+    text = f"**{title}** starts {timestamp(message.scheduled_at, 'R')}"
+    text += f" ({timestamp(message.scheduled_at, 'F')})."
+    if waitlist_position is not None:
+        text += (
+            f"\nYou are on the waitlist (position {waitlist_position}):"
+            " you play if a seat frees up."
+        )
+    return text
+
+
+def cancelled_text(message: GameMessage) -> str:
+    """The DM a player gets when a game they joined is cancelled."""
+    title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
+    return f"**{title}**, planned for {timestamp(message.scheduled_at, 'F')}, was cancelled."
+
+
+def closed_dms_notices(user_ids: Sequence[int], dm_text: str) -> list[str]:
+    """Channel messages mentioning users whose DMs are closed; one unless it would overflow."""
+    intro = "\n(Your DMs are closed, so this reminder is posted here.)"
+    body = truncate(dm_text, CONTENT_MAX // 2)
+    messages: list[str] = []
+    mentions: list[str] = []
+    for user_id in user_ids:
+        mention = f"<@{user_id}>"
+        if len(" ".join([*mentions, mention])) + 1 + len(body) + len(intro) > CONTENT_MAX:
+            messages.append(f"{' '.join(mentions)} {body}{intro}")
+            mentions = []
+        mentions.append(mention)
+    if mentions:
+        messages.append(f"{' '.join(mentions)} {body}{intro}")
+    return messages

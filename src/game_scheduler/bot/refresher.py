@@ -1,0 +1,211 @@
+"""Keeps each game's Discord message showing the game's latest state, with few edits.
+
+Per game there is a dirty flag and at most one writer task. A request sets the flag and
+starts the writer if none runs; the writer clears the flag, reads the game, and writes
+one edit. Requests that arrive meanwhile set the flag again and are all served by the
+next edit, so a burst of changes becomes at most two edits, and the last one shows the
+latest state. The first request of a quiet game is written at once: no debounce delay.
+
+A game without a message is posted (and its message_id stored); a message deleted in
+Discord (404) is posted anew. Posts carry a nonce derived from the game, with Discord's
+`enforce_nonce`, so a post repeated after a crash returns the first message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import discord
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot import metrics
+from game_scheduler.bot.formatters.game_message import (
+    GameMessage,
+    build_game_embed,
+    game_message_of,
+)
+from game_scheduler.bot.pacing import ChannelPacer
+from game_scheduler.bot.views.game_view import build_game_view
+from game_scheduler.db.models import GameSession
+from game_scheduler.domain.status import GameStatus
+from game_scheduler.games import service
+from game_scheduler.games.errors import GameNotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PostedGame:
+    """What a refresh needs from the database: the message content and where it lives."""
+
+    message: GameMessage
+    channel_id: int
+    message_id: int | None
+
+
+def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> PostedGame | None:
+    """Read a game with its participants; None when it no longer exists."""
+    with sessions.begin() as session:
+        try:
+            game = service.get_game(session, game_id)
+        except GameNotFound:
+            return None
+        return PostedGame(game_message_of(game), game.channel_id, game.message_id)
+
+
+def store_message_id(
+    sessions: sessionmaker[Session], game_id: uuid.UUID, expected: int | None, new: int
+) -> bool:
+    """Record the game's message id unless someone else changed it first."""
+    with sessions.begin() as session:
+        current = GameSession.message_id
+        condition = current.is_(None) if expected is None else current == expected
+        result = session.execute(
+            update(GameSession)
+            .where(GameSession.id == game_id, condition)
+            .values(message_id=new)
+            .returning(GameSession.id)
+        )
+        return result.first() is not None
+
+
+def post_nonce(game_id: uuid.UUID, replaces: int | None) -> str:
+    """A nonce (at most 25 characters) unique to this game's post or re-post."""
+    digest = hashlib.sha256(f"{game_id}:{replaces}".encode()).hexdigest()
+    return digest[:25]
+
+
+@dataclass
+class _Slot:
+    dirty: bool = False
+    task: asyncio.Task[None] | None = None
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    requested_at: float | None = None  # monotonic seconds of the oldest unserved request
+
+
+class MessageRefresher:
+    """Coalesces refresh requests per game into single, paced edits of its message."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        sessions: sessionmaker[Session],
+        *,
+        pacer: ChannelPacer | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._pacer = pacer or ChannelPacer()
+        self._monotonic = monotonic
+        self._slots: dict[uuid.UUID, _Slot] = {}
+
+    def mark_dirty(self, game_id: uuid.UUID) -> None:
+        """Ask for a refresh without waiting for it (a button press, say)."""
+        self._mark(game_id)
+
+    def _mark(self, game_id: uuid.UUID) -> _Slot:
+        slot = self._slots.setdefault(game_id, _Slot())
+        slot.dirty = True
+        if slot.requested_at is None:
+            slot.requested_at = self._monotonic()
+        if slot.task is None:
+            slot.task = asyncio.create_task(self._write(game_id, slot), name=f"refresh-{game_id}")
+        return slot
+
+    async def refresh(self, game_id: uuid.UUID) -> None:
+        """Refresh and return once an edit that read the game after this call is written."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._mark(game_id).waiters.append(waiter)
+        await waiter
+
+    async def wait_idle(self) -> None:
+        """Return once no refresh is pending or running (for shutdown and tests)."""
+        while tasks := [s.task for s in self._slots.values() if s.task is not None]:
+            await asyncio.wait(tasks)
+
+    def forget_idle_channels(self) -> None:
+        """Drop pacing state of channels that have gone quiet."""
+        self._pacer.forget_idle()
+
+    async def _write(self, game_id: uuid.UUID, slot: _Slot) -> None:
+        try:
+            while slot.dirty:
+                slot.dirty = False
+                waiters, slot.waiters = slot.waiters, []
+                requested_at, slot.requested_at = slot.requested_at, None
+                try:
+                    await self._refresh_once(game_id)
+                except Exception as exc:
+                    logger.exception("game message refresh failed", extra={"game_id": str(game_id)})
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                if requested_at is not None:
+                    metrics.REFRESH_SECONDS.observe(self._monotonic() - requested_at)
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+        finally:
+            slot.task = None
+            if not slot.dirty:
+                self._slots.pop(game_id, None)
+
+    async def _refresh_once(self, game_id: uuid.UUID) -> None:
+        posted = await asyncio.to_thread(load_posted_game, self._sessions, game_id)
+        if posted is None:
+            logger.warning("refresh skipped: game not found", extra={"game_id": str(game_id)})
+            return
+        embed = build_game_embed(posted.message)
+        view = build_game_view(
+            game_id, open_for_joining=posted.message.status is GameStatus.SCHEDULED
+        )
+        channel = self._client.get_partial_messageable(posted.channel_id)
+        await self._pacer.acquire(posted.channel_id)
+        if posted.message_id is not None:
+            try:
+                await channel.get_partial_message(posted.message_id).edit(embed=embed, view=view)
+            except discord.NotFound:
+                logger.warning(
+                    "game message was deleted in Discord; posting it anew",
+                    extra={"game_id": str(game_id), "message_id": posted.message_id},
+                )
+                await self._pacer.acquire(posted.channel_id)
+                await self._post(channel, posted, embed, view, kind="repost")
+                return
+            metrics.MESSAGE_WRITES.labels("edit").inc()
+            return
+        await self._post(channel, posted, embed, view, kind="post")
+
+    async def _post(
+        self,
+        channel: discord.PartialMessageable,
+        posted: PostedGame,
+        embed: discord.Embed,
+        view: discord.ui.View,
+        *,
+        kind: str,
+    ) -> None:
+        game_id = posted.message.game_id
+        sent = await channel.send(
+            embed=embed,
+            view=view,
+            nonce=post_nonce(game_id, posted.message_id),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        stored = await asyncio.to_thread(
+            store_message_id, self._sessions, game_id, posted.message_id, sent.id
+        )
+        metrics.MESSAGE_WRITES.labels(kind).inc()
+        logger.info(
+            "game message posted",
+            extra={"game_id": str(game_id), "message_id": sent.id, "kind": kind, "stored": stored},
+        )

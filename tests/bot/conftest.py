@@ -1,0 +1,112 @@
+"""Bot test helpers: games in a real database, the handlers wired to a client on the sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot.events.dm_fanout import DirectMessenger
+from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.clock import FrozenClock
+from game_scheduler.games import service
+from game_scheduler.games.service import NewGame
+
+GUILD_ID = 900_000_000_000_000_001
+CHANNEL_ID = 900_000_000_000_000_002
+HOST_ID = 900_000_000_000_000_003
+NOW = datetime(2031, 5, 1, 18, 0, tzinfo=UTC)
+
+
+def create_game(
+    sessions: sessionmaker[Session],
+    *,
+    now: datetime = NOW,
+    starts_in: timedelta = timedelta(hours=2),
+    players: list[int] | tuple[int, ...] = (),
+    channel_id: int = CHANNEL_ID,
+    **fields: Any,
+) -> uuid.UUID:
+    """Create a game (and its players) through the game service; return its id."""
+    values: dict[str, Any] = {"title": "Catan night", "max_players": 4, **fields}
+    with sessions.begin() as session:
+        game = service.create_game(
+            session,
+            NewGame(
+                guild_id=GUILD_ID,
+                channel_id=channel_id,
+                host_id=HOST_ID,
+                scheduled_at=now + starts_in,
+                **values,
+            ),
+            now=now,
+        )
+        for user_id in players:
+            service.join_game(session, game.id, user_id, now=now)
+        return game.id
+
+
+def game_row(sessions: sessionmaker[Session], game_id: uuid.UUID) -> Any:
+    """The game as committed, read in a fresh transaction."""
+    with sessions.begin() as session:
+        return service.get_game(session, game_id)
+
+
+def channel_messages(state: dict[str, Any], channel_id: int = CHANNEL_ID) -> list[dict[str, Any]]:
+    """The messages the sandbox holds in a channel."""
+    return list(state["channels"].get(str(channel_id), []))
+
+
+def dms_of(state: dict[str, Any], user_id: int) -> list[dict[str, Any]]:
+    """The DMs the sandbox holds for a user."""
+    return list(state["dms"].get(str(user_id), []))
+
+
+def footer(message: dict[str, Any]) -> str:
+    """The footer text of a message's first embed."""
+    return str(message["embeds"][0]["footer"]["text"])
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button of a message."""
+    return [c for row in message["components"] for c in row["components"]]
+
+
+@dataclass
+class Wired:
+    """Handlers and their parts, on a real database and a client logged in to the sandbox."""
+
+    handlers: EventHandlers
+    refresher: MessageRefresher
+    messenger: DirectMessenger
+    clock: FrozenClock
+    sessions: sessionmaker[Session]
+    client: discord.Client
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock frozen at NOW."""
+    return FrozenClock(NOW)
+
+
+@pytest_asyncio.fixture
+async def wired(
+    discord_client: discord.Client,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+) -> AsyncIterator[Wired]:
+    """EventHandlers wired like the bot wires them."""
+    refresher = MessageRefresher(discord_client, session_factory)
+    messenger = DirectMessenger(discord_client, session_factory)
+    handlers = EventHandlers(session_factory, refresher, messenger, clock)
+    yield Wired(handlers, refresher, messenger, clock, session_factory, discord_client)
+    await refresher.wait_idle()
