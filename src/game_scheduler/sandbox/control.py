@@ -32,6 +32,18 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _wait_seconds(wait: Any) -> float:
+    """Read "wait": true means the default, a number means that many seconds (capped)."""
+    if wait is True:
+        return CLICK_WAIT_DEFAULT
+    if wait is False or wait is None:
+        return 0.0
+    try:
+        return max(0.0, min(float(wait), CLICK_WAIT_MAX))
+    except (TypeError, ValueError):
+        return CLICK_WAIT_DEFAULT
+
+
 @routes.get("/sandbox/state")
 async def get_state(request: web.Request) -> web.Response:
     """Return every channel's and DM's messages, the recorded interactions and armed faults."""
@@ -55,9 +67,8 @@ async def click(request: web.Request) -> web.Response:
         return _problem(404, f"no message {message_id}")
     except ClickError as exc:
         return _problem(400, str(exc))
-    wait = body.get("wait", False)
-    if wait and delivered:
-        timeout = CLICK_WAIT_DEFAULT if wait is True else min(float(wait), CLICK_WAIT_MAX)
+    timeout = _wait_seconds(body.get("wait", False))
+    if timeout > 0 and delivered:
         # On a timeout the caller sees "answered": false and decides what that means.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(record.answered.wait(), timeout)
