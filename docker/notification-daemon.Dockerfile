@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # The scheduler instance for notification_schedule (game.reminder_due); /healthz and /metrics on 9101.
+# `game-scheduler scheduler ...` runs game_scheduler.scheduler.notification_daemon_wrapper.main with --metrics-port;
+# `python -m` on the wrapper alone runs it too, but without a metrics port (no health check).
 # Build from the repository root: docker build -f docker/notification-daemon.Dockerfile .
 # Every image in docker/ shares the builder stage below, line for line
 # (tests/deploy/test_dockerfiles.py checks it); only the runtime stage differs.
@@ -31,4 +33,4 @@ EXPOSE 9101
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9101/healthz', timeout=4)"]
-CMD ["python", "-m", "game_scheduler.scheduler.notification_daemon_wrapper", "--metrics-port", "9101"]
+CMD ["game-scheduler", "scheduler", "notifications", "--metrics-port", "9101"]

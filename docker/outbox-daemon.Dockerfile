@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # The scheduler instance for event_outbox (publishes the stored events); /healthz and /metrics on 9103.
+# `game-scheduler scheduler ...` runs game_scheduler.scheduler.outbox_daemon_wrapper.main with --metrics-port;
+# `python -m` on the wrapper alone runs it too, but without a metrics port (no health check).
 # Build from the repository root: docker build -f docker/outbox-daemon.Dockerfile .
 # Every image in docker/ shares the builder stage below, line for line
 # (tests/deploy/test_dockerfiles.py checks it); only the runtime stage differs.
@@ -31,4 +33,4 @@ EXPOSE 9103
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9103/healthz', timeout=4)"]
-CMD ["python", "-m", "game_scheduler.scheduler.outbox_daemon_wrapper", "--metrics-port", "9103"]
+CMD ["game-scheduler", "scheduler", "outbox", "--metrics-port", "9103"]

@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # The scheduler instance for game_status_schedule (game.status_transition_due); /healthz and /metrics on 9102.
+# `game-scheduler scheduler ...` runs game_scheduler.scheduler.status_transition_daemon_wrapper.main with --metrics-port;
+# `python -m` on the wrapper alone runs it too, but without a metrics port (no health check).
 # Build from the repository root: docker build -f docker/status-transition-daemon.Dockerfile .
 # Every image in docker/ shares the builder stage below, line for line
 # (tests/deploy/test_dockerfiles.py checks it); only the runtime stage differs.
@@ -31,4 +33,4 @@ EXPOSE 9102
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]
-CMD ["python", "-m", "game_scheduler.scheduler.status_transition_daemon_wrapper", "--metrics-port", "9102"]
+CMD ["game-scheduler", "scheduler", "status-transitions", "--metrics-port", "9102"]
