@@ -102,6 +102,7 @@ class SchedulerDaemon:
         self._stopping = False
         self._overdue_streak = 0  # empty claims while rows are overdue (held by a replica)
         self._failures = 0
+        self._closed = False
 
     def get_next_due_item(self) -> datetime | None:
         """The due time of the earliest unprocessed row, or None when there is none."""
@@ -136,7 +137,7 @@ class SchedulerDaemon:
                 except (SQLAlchemyError, psycopg.Error) as exc:
                     self._fail("database error", exc)
         finally:
-            self._close()
+            self.close()
         log.info("scheduler stopped", extra={"schedule": self.name})
 
     def process_due_items(self) -> int:
@@ -144,17 +145,17 @@ class SchedulerDaemon:
         # Pipelined: while the broker confirms batch N (on the publisher thread), batch N+1
         # is claimed in a second transaction; SKIP LOCKED keeps N's rows out of it.
         total = 0
-        flights: list[_Flight] = []
+        flights: list[_Flight] = []  # claimed, publishing, not yet committed; oldest first
         try:
             while True:
                 flight = None if self._stopping else self._claim_and_publish()
                 if flight is not None:
                     flights.append(flight)
-                if len(flights) > 1 or (flights and flight is None):
-                    total += self._confirm_and_mark(flights.pop(0))
-                if flight is None or len(flight.rows) < self.batch_size:
-                    while flights:
-                        total += self._confirm_and_mark(flights.pop(0))
+                last = flight is None or len(flight.rows) < self.batch_size
+                while flights and (last or len(flights) > 1):
+                    total += self._confirm_and_mark(flights[0])
+                    flights.pop(0)
+                if last:
                     return total
         finally:
             for abandoned in flights:
@@ -285,7 +286,11 @@ class SchedulerDaemon:
                     "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
                 )
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the publisher, the listener and the database pool; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         self._publisher_thread.submit(self._publisher.close).result()
         self._publisher_thread.shutdown()
         self._listener.close()
