@@ -52,11 +52,13 @@ class GameBot(discord.Client):
         topology: Topology = DEFAULT_TOPOLOGY,
         heartbeat: Heartbeat | None = None,
         prefetch: int = 32,
+        guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
     ) -> None:
         # Guilds only: interactions arrive without any intent, and no privileged one is needed.
         super().__init__(
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.refresher = MessageRefresher(self, sessions)
         self.messenger = DirectMessenger(self, sessions)
@@ -141,6 +143,7 @@ def build_bot(
     clock: Clock | None = None,
     topology: Topology = DEFAULT_TOPOLOGY,
     heartbeat: Heartbeat | None = None,
+    guild_ready_timeout: float = 2.0,  # seconds
 ) -> GameBot:
     """Wire a bot from settings; nothing connects until it is started."""
     point_discord_at(settings.discord_api_base)
@@ -152,6 +155,7 @@ def build_bot(
         clock=clock or SystemClock(),
         topology=topology,
         heartbeat=heartbeat,
+        guild_ready_timeout=guild_ready_timeout,
     )
 
 

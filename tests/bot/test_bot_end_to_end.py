@@ -1,0 +1,231 @@
+"""The whole bot: real discord.py on the sandbox, events from RabbitMQ, games in PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from prometheus_client import REGISTRY
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot.bot import GameBot, build_bot
+from game_scheduler.config import Settings
+from game_scheduler.domain.status import GameStatus
+from game_scheduler.games import service
+from game_scheduler.messaging.events import Event, EventType
+from game_scheduler.messaging.publisher import OutgoingMessage, PikaPublisher
+from game_scheduler.messaging.topology import Topology
+from tests.bot.conftest import buttons, channel_messages, create_game, dms_of, footer, game_row
+from tests.fixtures.sandbox import GUILD_READY_TIMEOUT, SandboxHandle, connected_client
+
+pytestmark = pytest.mark.integration
+
+WAIT = 10.0  # seconds
+
+
+async def eventually(check: Callable[[], Awaitable[Any]]) -> Any:
+    """Poll `check` until it returns something truthy; fail after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+class Harness:
+    """Starts bots and publishes events the way the scheduler daemons do."""
+
+    def __init__(
+        self,
+        sandbox: SandboxHandle,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        topology: Topology,
+    ) -> None:
+        self.sandbox = sandbox
+        self.sessions = sessions
+        self.settings = settings
+        self.topology = topology
+
+    def bot(self) -> GameBot:
+        """A new bot on the test's database, vhost, topology and sandbox."""
+        return build_bot(
+            self.settings,
+            sessions=self.sessions,
+            topology=self.topology,
+            guild_ready_timeout=GUILD_READY_TIMEOUT,
+        )
+
+    async def publish(self, event_type: EventType, data: dict[str, Any], message_id: str) -> None:
+        """Publish one event with publisher confirms."""
+
+        def send() -> None:
+            publisher = PikaPublisher(self.settings.rabbitmq_url, topology=self.topology)
+            try:
+                event = Event(event_type=event_type, data=data)
+                publisher.publish_batch([OutgoingMessage(message_id, event)])
+            finally:
+                publisher.close()
+
+        await asyncio.to_thread(send)
+
+    async def game_message(self, game_id: uuid.UUID) -> dict[str, Any]:
+        """Wait for the game's message in its channel and return it."""
+
+        async def find() -> dict[str, Any] | None:
+            message_id = game_row(self.sessions, game_id).message_id
+            for message in channel_messages(await self.sandbox.state()):
+                if message["id"] == str(message_id):
+                    return message
+            return None
+
+        found: dict[str, Any] = await eventually(find)
+        return found
+
+
+@pytest_asyncio.fixture
+async def harness(
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    database_url: str,
+    rabbitmq_vhost_url: str,
+    rabbitmq_topology: Topology,
+) -> AsyncIterator[Harness]:
+    """Everything but the bot, which each test starts (and restarts) itself."""
+    settings = Settings(
+        database_url=database_url,
+        rabbitmq_url=rabbitmq_vhost_url,
+        discord_api_base=discord_sandbox.api_base,
+    )
+    yield Harness(discord_sandbox, session_factory, settings, rabbitmq_topology)
+
+
+def future_game(harness: Harness, **fields: Any) -> uuid.UUID:
+    """A game two hours from now (the bot runs on the real clock)."""
+    return create_game(harness.sessions, now=datetime.now(UTC), **fields)
+
+
+async def test_created_game_appears_and_a_due_transition_edits_it(harness: Harness) -> None:
+    game_id = future_game(harness, players=[11])
+    async with connected_client(harness.sandbox, harness.bot()):
+        await harness.publish(EventType.GAME_CREATED, {"game_id": str(game_id)}, "o-1")
+        message = await harness.game_message(game_id)
+        assert message["embeds"][0]["title"] == "Catan night"
+
+        data = {
+            "game_id": str(game_id),
+            "target_status": "IN_PROGRESS",
+            "transition_time": datetime.now(UTC).isoformat(),
+        }
+        await harness.publish(EventType.GAME_STATUS_TRANSITION_DUE, data, "s-1")
+
+        async def edited() -> bool:
+            message = await harness.game_message(game_id)
+            return message["edits"] >= 1 and footer(message).startswith("In progress")
+
+        await eventually(edited)
+    assert game_row(harness.sessions, game_id).status == GameStatus.IN_PROGRESS.value
+
+
+async def test_a_reminder_delivered_twice_dms_each_player_once(harness: Harness) -> None:
+    game_id = future_game(harness, players=[21, 22, 23])
+    closed = harness.sandbox.state_object.open_dm(23)
+    await harness.sandbox.fault(f"POST /channels/{closed.id}/messages", 403, code=50007)
+    data = {
+        "game_id": str(game_id),
+        "reminder_minutes": 60,
+        "notification_time": datetime.now(UTC).isoformat(),
+    }
+    async with connected_client(harness.sandbox, harness.bot()) as bot:
+        await harness.publish(EventType.GAME_REMINDER_DUE, data, "r-1")
+        await harness.publish(EventType.GAME_REMINDER_DUE, data, "r-1")
+
+        async def delivered() -> dict[str, Any] | None:
+            state = await harness.sandbox.state()
+            return state if channel_messages(state) and dms_of(state, 22) else None
+
+        await eventually(delivered)
+        await asyncio.sleep(0.3)  # room for the duplicate to (not) do anything
+        assert isinstance(bot, GameBot)
+        await bot.refresher.wait_idle()
+    state = await harness.sandbox.state()
+    assert len(dms_of(state, 21)) == 1
+    assert len(dms_of(state, 22)) == 1
+    [notice] = channel_messages(state)
+    assert notice["content"].startswith("<@23> **Catan night** starts")
+
+
+async def test_a_429_on_an_edit_is_retried_and_the_final_message_is_right(
+    harness: Harness,
+) -> None:
+    game_id = future_game(harness)
+    before = REGISTRY.get_sample_value(
+        "game_scheduler_bot_discord_rate_limits_total", {"scope": "route"}
+    )
+    async with connected_client(harness.sandbox, harness.bot()):
+        await harness.publish(EventType.GAME_CREATED, {"game_id": str(game_id)}, "o-1")
+        await harness.game_message(game_id)
+        await harness.sandbox.fault("PATCH /channels/*/messages/*", 429, retry_after=0.2, count=2)
+        with harness.sessions.begin() as session:
+            service.join_game(session, game_id, 31, now=datetime.now(UTC))
+        started = time.monotonic()
+        await harness.publish(EventType.GAME_UPDATED, {"game_id": str(game_id)}, "o-2")
+
+        async def shows_player() -> bool:
+            message = await harness.game_message(game_id)
+            return "<@31>" in message["embeds"][0]["fields"][5]["value"]
+
+        await eventually(shows_player)
+        assert time.monotonic() - started >= 0.4  # two waits of retry_after
+    after = REGISTRY.get_sample_value(
+        "game_scheduler_bot_discord_rate_limits_total", {"scope": "route"}
+    )
+    assert (after or 0) - (before or 0) == 2
+
+
+async def test_a_button_press_joins_and_answers_privately_even_after_a_restart(
+    harness: Harness,
+) -> None:
+    game_id = future_game(harness, max_players=1)
+    async with connected_client(harness.sandbox, harness.bot()):
+        await harness.publish(EventType.GAME_CREATED, {"game_id": str(game_id)}, "o-1")
+        message = await harness.game_message(game_id)
+        join = next(b["custom_id"] for b in buttons(message) if b["label"] == "Join")
+
+        answer = await harness.sandbox.click(message["id"], join, 41)
+
+        assert answer["answered"]
+        assert answer["response"]["ephemeral"]
+        assert answer["response"]["content"] == "You joined the game. See you there!"
+
+        async def shows_player() -> bool:
+            current = await harness.game_message(game_id)
+            return "<@41>" in current["embeds"][0]["fields"][5]["value"]
+
+        await eventually(shows_player)
+
+    # A new process knows nothing of the message, yet its buttons still work.
+    async with connected_client(harness.sandbox, harness.bot()):
+        answer = await harness.sandbox.click(message["id"], join, 42)
+        assert answer["response"]["content"] == (
+            "The game is full: you are on the waitlist at position 1."
+        )
+        again = await harness.sandbox.click(message["id"], join, 42)
+        assert again["response"]["content"] == "You are already in this game."
+
+        async def shows_waitlist() -> bool:
+            current = await harness.game_message(game_id)
+            names = [f["name"] for f in current["embeds"][0]["fields"]]
+            return "Waitlist (1)" in names
+
+        await eventually(shows_waitlist)
+    assert [p.user_id for p in game_row(harness.sessions, game_id).participants] == [41, 42]
