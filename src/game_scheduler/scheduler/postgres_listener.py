@@ -99,7 +99,7 @@ class PostgresListener:
         while True:
             try:
                 # Notifications may sit in psycopg's backlog, read during an earlier query.
-                if any(True for _ in conn.notifies(timeout=0)):
+                if list(conn.notifies(timeout=0)):  # drain: NOTIFYs so far coalesce
                     return WakeReason.NOTIFIED
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
