@@ -8,8 +8,11 @@ when the app shuts down.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -78,7 +81,7 @@ def create_app(
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Run the API until SIGINT or SIGTERM; returns the process exit code."""
-    if settings.api_token is None:
+    if settings.api_token is None or not settings.api_token.get_secret_value():
         token = secrets.token_urlsafe(32)
         # Printed once to stdout for the operator, never logged: logs are often shipped.
         print(f"API token: {token}", flush=True)
@@ -88,5 +91,27 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     )
-    server.run()
+    with _stop_signals_end_cleanly():
+        server.run()
     return 0 if server.started else 1
+
+
+def _signal_already_handled(signum: int, frame: FrameType | None) -> None:
+    """Swallow the stop signal uvicorn re-raises after its graceful shutdown."""
+
+
+@contextmanager
+def _stop_signals_end_cleanly() -> Iterator[None]:
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal against the
+    # handler that was installed before it, which by default kills the process (-15) or
+    # raises KeyboardInterrupt. A stop we asked for is a clean exit: 0, no traceback.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, _signal_already_handled) for sig in stop_signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -39,6 +39,8 @@ _FRIENDLY_MESSAGES = {
     "datetime_from_date_parsing": "must be an ISO 8601 time with an offset, "
     "e.g. 2030-06-01T19:00:00Z",
     "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
     "string_type": "must be a string",
     "list_type": "must be a list",
     "uuid_parsing": "must be a game id (a UUID)",
@@ -156,6 +158,12 @@ async def _on_game_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): the same 422 as bad JSON.
+        message = "the body is not valid JSON: it must be UTF-8 text"
+        return error_response(
+            422, "invalid_field", message, errors=[FieldErrorOut(field=None, message=message)]
+        )
     codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
     message = {404: f"no route {request.url.path}"}.get(exc.status_code, str(exc.detail))
     return error_response(

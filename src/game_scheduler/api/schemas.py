@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -82,25 +83,44 @@ def _storable_text(value: str) -> str:
     return value
 
 
+def _whole_number(value: object) -> object:
+    # JSON numbers like 4.0 are whole; true, false and "4" are not numbers at all.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "must be a whole number")
+    return value
+
+
+# Declared in the schema too, so generated clients (and Schemathesis) know the rule.
+_NO_NUL = {"pattern": "^[^\\x00]*$"}
+_NOT_BLANK = {"pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"}
+
 Title = Annotated[
-    StrictStr, Field(min_length=1, max_length=MAX_TITLE_LENGTH), AfterValidator(_storable_text)
+    StrictStr,
+    Field(min_length=1, max_length=MAX_TITLE_LENGTH, json_schema_extra=_NOT_BLANK),
+    AfterValidator(_storable_text),
 ]
 Description = Annotated[
-    StrictStr, Field(max_length=MAX_DESCRIPTION_LENGTH), AfterValidator(_storable_text)
+    StrictStr,
+    Field(max_length=MAX_DESCRIPTION_LENGTH, json_schema_extra=_NO_NUL),
+    AfterValidator(_storable_text),
 ]
 ShortText = Annotated[
-    StrictStr, Field(max_length=MAX_SHORT_TEXT_LENGTH), AfterValidator(_storable_text)
+    StrictStr,
+    Field(max_length=MAX_SHORT_TEXT_LENGTH, json_schema_extra=_NO_NUL),
+    AfterValidator(_storable_text),
 ]
 DisplayName = Annotated[
     StrictStr,
-    Field(min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH),
+    Field(min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH, json_schema_extra=_NO_NUL),
     AfterValidator(_storable_text),
 ]
-MaxPlayers = Annotated[int, Field(strict=True, ge=1, le=MAX_PLAYERS_LIMIT)]
-DurationMinutes = Annotated[int, Field(strict=True, ge=1, le=MAX_DURATION_MINUTES)]
+MaxPlayers = Annotated[int, Field(ge=1, le=MAX_PLAYERS_LIMIT), BeforeValidator(_whole_number)]
+DurationMinutes = Annotated[
+    int, Field(ge=1, le=MAX_DURATION_MINUTES), BeforeValidator(_whole_number)
+]
 ReminderMinutes = Annotated[
-    list[Annotated[int, Field(strict=True, ge=1, le=MAX_REMINDER_MINUTES)]],
-    Field(max_length=MAX_REMINDERS),
+    list[Annotated[int, Field(ge=1, le=MAX_REMINDER_MINUTES), BeforeValidator(_whole_number)]],
+    Field(max_length=MAX_REMINDERS, json_schema_extra={"uniqueItems": True}),
 ]
 
 
@@ -136,8 +156,19 @@ class GameCreate(_Request):
 _REQUIRED_ON_PATCH = ("title", "scheduled_at", "reminder_minutes")
 
 
+def _not_nullable_in_schema(schema: dict[str, Any]) -> None:
+    # These fields default to "unchanged", not to null: the document must not offer null.
+    for name in _REQUIRED_ON_PATCH:
+        prop = schema["properties"][name]
+        options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            prop.update(options[0])
+
+
 class GameUpdate(_Request):
     """The body of `PATCH /api/v1/games/{id}`: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_nullable_in_schema)
 
     title: Title | None = None
     scheduled_at: AwareDatetime | None = None
