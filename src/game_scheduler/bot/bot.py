@@ -100,7 +100,8 @@ class GameBot(discord.Client):
         """The Gateway connection dropped; discord.py reconnects by itself."""
         if self._disconnected_since is None:
             self._disconnected_since = time.monotonic()
-            logger.warning("gateway disconnected; reconnecting")
+            if not self.is_closed():
+                logger.warning("gateway disconnected; reconnecting")
         metrics.GATEWAY_CONNECTED.set(0)
 
     def is_healthy(self) -> bool:

@@ -88,6 +88,7 @@ class _Slot:
     task: asyncio.Task[None] | None = None
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     requested_at: float | None = None  # monotonic seconds of the oldest unserved request
+    known: PostedGame | None = None  # state the requester just committed, saves one read
 
 
 class MessageRefresher:
@@ -109,10 +110,16 @@ class MessageRefresher:
 
     def mark_dirty(self, game_id: uuid.UUID) -> None:
         """Ask for a refresh without waiting for it (a button press, say)."""
-        self._mark(game_id)
+        self._mark(game_id, None)
 
-    def _mark(self, game_id: uuid.UUID) -> _Slot:
-        slot = self._slots.setdefault(game_id, _Slot())
+    def _mark(self, game_id: uuid.UUID, known: PostedGame | None) -> _Slot:
+        slot = self._slots.get(game_id)
+        # A state read by the requester may be written as is only when no write is under
+        # way: otherwise a newer state may already be on its way, and it must be re-read.
+        if slot is None:
+            slot = self._slots[game_id] = _Slot(known=known)
+        else:
+            slot.known = None
         slot.dirty = True
         if slot.requested_at is None:
             slot.requested_at = self._monotonic()
@@ -120,10 +127,13 @@ class MessageRefresher:
             slot.task = asyncio.create_task(self._write(game_id, slot), name=f"refresh-{game_id}")
         return slot
 
-    async def refresh(self, game_id: uuid.UUID) -> None:
-        """Refresh and return once an edit that read the game after this call is written."""
+    async def refresh(self, game_id: uuid.UUID, known: PostedGame | None = None) -> None:
+        """Refresh and return once an edit showing the game as of this call is written.
+
+        `known` is the game as the caller just committed it; it spares a database read.
+        """
         waiter = asyncio.get_running_loop().create_future()
-        self._mark(game_id).waiters.append(waiter)
+        self._mark(game_id, known).waiters.append(waiter)
         await waiter
 
     async def wait_idle(self) -> None:
@@ -141,8 +151,9 @@ class MessageRefresher:
                 slot.dirty = False
                 waiters, slot.waiters = slot.waiters, []
                 requested_at, slot.requested_at = slot.requested_at, None
+                known, slot.known = slot.known, None
                 try:
-                    await self._refresh_once(game_id)
+                    await self._refresh_once(game_id, known)
                 except Exception as exc:
                     logger.exception("game message refresh failed", extra={"game_id": str(game_id)})
                     for waiter in waiters:
@@ -159,8 +170,8 @@ class MessageRefresher:
             if not slot.dirty:
                 self._slots.pop(game_id, None)
 
-    async def _refresh_once(self, game_id: uuid.UUID) -> None:
-        posted = await asyncio.to_thread(load_posted_game, self._sessions, game_id)
+    async def _refresh_once(self, game_id: uuid.UUID, known: PostedGame | None) -> None:
+        posted = known or await asyncio.to_thread(load_posted_game, self._sessions, game_id)
         if posted is None:
             logger.warning("refresh skipped: game not found", extra={"game_id": str(game_id)})
             return

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.events.dm_fanout import (
@@ -36,7 +37,7 @@ from game_scheduler.bot.formatters.game_message import (
     game_message_of,
     reminder_text,
 )
-from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.bot.refresher import MessageRefresher, PostedGame
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
@@ -109,8 +110,10 @@ class EventHandlers:
     ) -> GameSession:
         return service.get_game(session, game_id, for_update=for_update)
 
-    async def _refresh_game_message(self, game_id: uuid.UUID) -> None:
-        await self._refresher.refresh(game_id)
+    async def _refresh_game_message(
+        self, game_id: uuid.UUID, known: PostedGame | None = None
+    ) -> None:
+        await self._refresher.refresh(game_id, known)
 
     async def _already_handled(self, message_id: str | None) -> bool:
         if message_id is None:
@@ -173,7 +176,9 @@ class EventHandlers:
             "message_id": message_id,
         }
         outcome = await asyncio.to_thread(self._apply_transition, payload, message_id, extra)
-        if outcome in ("applied", "duplicate"):
+        if isinstance(outcome, PostedGame):
+            await self._refresh_game_message(payload.game_id, outcome)
+        elif outcome == "duplicate":
             await self._refresh_game_message(payload.game_id)
 
     def _apply_transition(
@@ -181,32 +186,39 @@ class EventHandlers:
         payload: GameStatusTransitionDueEvent,
         message_id: str | None,
         extra: dict[str, Any],
-    ) -> str:
+    ) -> PostedGame | str:
+        """Apply the transition; the game as committed, or why nothing changed."""
         with self._sessions.begin() as session:
             if message_id is not None and not record_message_once(session, message_id):
                 logger.info("duplicate status transition; refreshing only", extra=extra)
                 return "duplicate"
             try:
-                game = self._get_game_with_participants(session, payload.game_id, for_update=True)
+                # The service loads the game with its participants (locked) and checks the
+                # status machine: one place decides which transitions are allowed.
+                game = service.apply_status_transition(
+                    session, payload.game_id, payload.target_status, now=self._clock.now()
+                )
             except GameNotFound:
                 logger.warning("status transition skipped: game not found", extra=extra)
                 return "missing"
-            previous = game.status
-            try:
-                service.apply_status_transition(
-                    session, game.id, payload.target_status, now=self._clock.now()
-                )
-            except TransitionNotAllowed:
+            except TransitionNotAllowed as exc:
                 logger.warning(
                     "status transition skipped: not allowed from the current status",
-                    extra={**extra, "current_status": previous},
+                    extra={**extra, "current_status": exc.current},
                 )
                 return "not_allowed"
+            # The attribute's history still holds the status the game had before.
+            previous = next(iter(inspect(game).attrs.status.history.deleted), None)
+            committed = PostedGame(game_message_of(game), game.channel_id, game.message_id)
         logger.info(
             "game status changed",
-            extra={**extra, "from_status": previous, "transition_time": payload.transition_time},
+            extra={
+                **extra,
+                "from_status": previous,
+                "transition_time": payload.transition_time,
+            },
         )
-        return "applied"
+        return committed
 
     async def _handle_game_reminder_due(
         self, data: dict[str, Any], *, message_id: str | None = None
