@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -167,12 +168,19 @@ def bot_token(settings: Settings) -> str:
     return settings.discord_bot_token.get_secret_value()
 
 
-async def run_bot(bot: GameBot, token: str, stop: asyncio.Event | None = None) -> int:
+async def run_bot(
+    bot: GameBot,
+    token: str,
+    stop: asyncio.Event | None = None,
+    early_stop: threading.Event | None = None,
+) -> int:
     """Run until `stop` is set (or SIGTERM/SIGINT), then close cleanly; 0 on a clean stop."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if early_stop is not None and early_stop.is_set():
+        stop.set()  # a signal arrived while the process was still starting
     runner = asyncio.create_task(bot.start(token), name="bot-gateway")
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -193,6 +201,10 @@ async def run_bot(bot: GameBot, token: str, stop: asyncio.Event | None = None) -
 
 def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
     """Run the bot until SIGTERM or SIGINT; return the process exit code."""
+    # Until the event loop takes over, a SIGTERM during startup is remembered, not fatal.
+    early_stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: early_stop.set())
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     heartbeat = Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
@@ -204,7 +216,7 @@ def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
             "bot starting",
             extra={"discord_api_base": settings.discord_api_base, "sandbox": settings.uses_sandbox},
         )
-        return asyncio.run(run_bot(bot, bot_token(settings)))
+        return asyncio.run(run_bot(bot, bot_token(settings), early_stop=early_stop))
     finally:
         engine.dispose()
         if server is not None:
