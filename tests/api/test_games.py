@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.conftest import (
@@ -250,3 +251,25 @@ async def test_delete_unknown_game_is_404(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/v1/games/00000000-0000-0000-0000-000000000000")
 
     assert response.status_code == 404
+
+
+async def test_a_started_game_can_be_retitled_but_not_moved(
+    client: httpx.AsyncClient, session_factory: sessionmaker[Session]
+) -> None:
+    game = await create(client)
+    with session_factory.begin() as s:
+        s.execute(
+            text("UPDATE game_sessions SET status = 'IN_PROGRESS' WHERE id = :g"),
+            {"g": game["id"]},
+        )
+    url = f"/api/v1/games/{game['id']}"
+
+    retitled = await client.patch(url, json={"title": "Raid night, overtime"})
+    moved = await client.patch(url, json={"scheduled_at": (START + timedelta(1)).isoformat()})
+
+    assert retitled.status_code == 200
+    assert retitled.json()["title"] == "Raid night, overtime"
+    assert moved.status_code == 409
+    assert moved.json()["error"]["message"] == (
+        "cannot change the start time or reminders: the game is in progress"
+    )

@@ -7,7 +7,6 @@ on a 422, and `errors` lists every field at fault when there are several.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +25,6 @@ from game_scheduler.games.errors import (
     NotJoined,
     TransitionNotAllowed,
 )
-
-log = logging.getLogger(__name__)
 
 # Pydantic's wording for common mistakes, said the way a client author needs to hear it.
 _FRIENDLY_MESSAGES = {
@@ -181,8 +178,8 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback goes to the log; the client learns only that it was not its fault.
-    log.exception("unhandled error", extra={"path": request.url.path})
+    # Starlette re-raises after this answer, so the server logs the traceback once; the
+    # client learns only that it was not its fault.
     return error_response(500, "internal_error", "the server failed; the error was logged")
 
 
