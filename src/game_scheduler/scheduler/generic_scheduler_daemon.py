@@ -20,17 +20,16 @@ from typing import Any
 import psycopg
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.clock import Clock, SystemClock
-from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher, OutgoingMessage, PikaPublisher
 from game_scheduler.observability import Heartbeat
 from game_scheduler.scheduler.metrics import scheduler_metrics
 from game_scheduler.scheduler.postgres_listener import PostgresListener, WakeReason
-from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries
+from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries, scheduler_engine
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +87,8 @@ class SchedulerDaemon:
         self.batch_size = batch_size
         self.queries = ScheduleQueries(model_class, time_field, status_field)
         self.name = self.queries.table_name
-        # Two connections: one claims the next batch while the other's batch is confirmed.
-        self._engine = make_engine(database_url, pool_size=2)
-        self._sessions = make_session_factory(self._engine)
+        self._engine = scheduler_engine(database_url, f"scheduler:{self.name}")
+        self._sessions = sessionmaker(self._engine)
         self._publisher = publisher if publisher is not None else PikaPublisher(rabbitmq_url)
         # Every publisher call runs on this one thread: pika connections are not thread-safe.
         self._publisher_thread = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{self.name}")
@@ -217,10 +215,16 @@ class SchedulerDaemon:
         return len(flight.rows)
 
     def _sleep_until_next_due(self, dispatched: int) -> None:
+        sent = self._clock.monotonic()
         with self._sessions() as session, session.begin():
             next_due = self.queries.next_due(session)
+        answered = self._clock.monotonic()
         self._metrics.pending_due.labels(self.name).set(next_due.pending_due)
         seconds = next_due.seconds_until
+        if seconds is not None:
+            # The database read its clock about halfway through the round trip; that much
+            # of the wait has passed already.
+            seconds -= (answered - sent) / 2
         if seconds is None:
             timeout = self.max_timeout
         elif seconds > 0 or dispatched:

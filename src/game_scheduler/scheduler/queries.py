@@ -13,14 +13,39 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, any_, bindparam, func, select, text, update
+from sqlalchemy import Engine, Select, Update, any_, bindparam, create_engine, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from game_scheduler.config import to_sqlalchemy_url
 from game_scheduler.scheduler.errors import ScheduleConfigError
 
 # Counting a huge backlog on every pass would cost more than the gauge is worth.
 PENDING_COUNT_CAP = 100_000
+
+
+def scheduler_engine(database_url: str, application_name: str) -> Engine:
+    """The daemon's engine: two connections, no pre-ping, commits that skip the WAL flush."""
+    # Not db.engine.make_engine: its pre-ping costs a round trip on every claim, and the
+    # daemon already treats any database error as "back off, reconnect, claim again".
+    # synchronous_commit=off: losing a mark in a database crash only republishes its rows
+    # (consumers deduplicate on message_id), and the broker's fsync and ours would
+    # otherwise queue behind each other on every batch.
+    return create_engine(
+        to_sqlalchemy_url(database_url),
+        pool_size=2,  # one claims the next batch while the other's batch is confirmed
+        max_overflow=0,
+        pool_pre_ping=False,
+        connect_args={
+            "connect_timeout": 10,
+            "application_name": application_name[:63],
+            "options": "-c synchronous_commit=off",
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -100,10 +125,6 @@ class ScheduleQueries:
 
     def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:
         """Lock up to `batch_size` due rows in the session's transaction; None if none are due."""
-        # Losing this transaction's commit in a database crash only republishes its rows
-        # (consumers deduplicate), so it need not wait for the WAL flush; the broker's
-        # fsync and ours would otherwise queue behind each other on every batch.
-        session.execute(text("SET LOCAL synchronous_commit = off"))
         rows = session.execute(self.claim_statement(batch_size)).all()
         if not rows:
             return None
