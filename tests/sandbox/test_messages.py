@@ -160,3 +160,16 @@ async def test_discord_errors_and_headers_on_raw_calls(discord_sandbox: SandboxH
             assert response.status == 200
             for name in ("Limit", "Remaining", "Reset", "Reset-After", "Bucket"):
                 assert f"X-RateLimit-{name}" in response.headers
+
+
+async def test_a_repeated_send_with_an_enforced_nonce_posts_once(
+    discord_client: discord.Client, discord_sandbox: SandboxHandle
+) -> None:
+    channel = await _channel(discord_client)
+    # discord.py sends every nonce with enforce_nonce set, as a retry-safe send should.
+    first = await channel.send("Reminder", nonce="reminder-42")
+    again = await channel.send("Reminder", nonce="reminder-42")
+    other = await channel.send("Reminder", nonce="reminder-43")
+    assert again.id == first.id
+    assert other.id != first.id
+    assert len((await discord_sandbox.state())["channels"][str(CHANNEL_ID)]) == 2

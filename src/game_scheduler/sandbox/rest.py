@@ -154,6 +154,9 @@ async def create_message(request: web.Request) -> web.Response:
     channel = await _channel(request)
     body = await read_json(request)
     validate_message_body(body, creating=True)
+    earlier = _state(request).message_for_nonce(channel, body)
+    if earlier is not None:
+        return web.json_response(earlier)
     data = _state(request).create_message(channel, body)
     event, intent = _event_data(channel, data)
     await _hub(request).dispatch("MESSAGE_CREATE", event, intent=intent)

@@ -92,6 +92,8 @@ class SandboxState:
         self.dm_channel_by_user: dict[int, int] = {}
         self.message_channel: dict[int, int] = {}
         self.interactions: dict[int, InteractionRecord] = {}
+        # (channel id, nonce) -> message id, for sends with enforce_nonce, as Discord keeps.
+        self.nonces: dict[tuple[int, str], int] = {}
 
     def reset(self) -> None:
         """Forget messages, channels, users, faults, rate limits and interactions."""
@@ -102,6 +104,7 @@ class SandboxState:
         self.dm_channel_by_user.clear()
         self.message_channel.clear()
         self.interactions.clear()
+        self.nonces.clear()
 
     # users and channels -------------------------------------------------------------
 
@@ -157,6 +160,18 @@ class SandboxState:
 
     # messages -----------------------------------------------------------------------
 
+    def message_for_nonce(self, channel: Channel, body: JSON) -> JSON | None:
+        """The message an earlier send with the same enforced nonce created, if it exists.
+
+        Discord answers a repeated send carrying `enforce_nonce` with the first message
+        instead of posting twice; a bot relies on this to make a retried DM harmless.
+        """
+        if not body.get("enforce_nonce") or body.get("nonce") is None:
+            return None
+        message_id = self.nonces.get((channel.id, str(body["nonce"])))
+        stored = channel.messages.get(message_id) if message_id is not None else None
+        return stored.data if stored is not None else None
+
     def create_message(self, channel: Channel, body: JSON, author: JSON | None = None) -> JSON:
         """Store a new message from a validated create body and return it."""
         message_id = self.snowflakes.next()
@@ -166,6 +181,8 @@ class SandboxState:
         payloads.apply_message_body(data, body)
         channel.messages[message_id] = StoredMessage(data)
         self.message_channel[message_id] = channel.id
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            self.nonces[(channel.id, str(body["nonce"]))] = message_id
         return data
 
     def get_message(self, channel: Channel, message_id: int) -> StoredMessage:
