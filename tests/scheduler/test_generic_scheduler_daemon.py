@@ -149,7 +149,7 @@ def test_publish_failure_leaves_rows_and_retry_sends_the_same_message_ids(
     with running(daemon, settle=0):
         wait_for(lambda: len(publisher.published) == 20, timeout=5)
     labels = {"schedule": "event_outbox"}
-    assert registry.get_sample_value("scheduler_publish_failures_total", labels) == 2
+    assert registry.get_sample_value("game_scheduler_scheduler_publish_failures_total", labels) == 2
     assert sorted(m.message_id for m in publisher.published) == sorted(str(i) for i, _ in rows)
     assert unprocessed(database_url, OUTBOX) == 0
 
@@ -208,7 +208,7 @@ def test_listener_reconnect_makes_a_claim_pass_at_once(
         )
         wait_for(lambda: str(row_id) in publisher.confirmed_at, timeout=5)
     labels = {"schedule": "event_outbox", "connection": "listener"}
-    reconnects = registry.get_sample_value("scheduler_reconnects_total", labels)
+    reconnects = registry.get_sample_value("game_scheduler_scheduler_reconnects_total", labels)
     assert reconnects is not None
     assert reconnects >= 1
 
@@ -268,9 +268,12 @@ def test_metrics_count_rows_and_lag(
     insert_rows(database_url, OUTBOX, 4, in_seconds=-2)
     daemon.process_due_items()
     labels = {"schedule": "event_outbox"}
-    assert registry.get_sample_value("scheduler_rows_dispatched_total", labels) == 4
-    assert registry.get_sample_value("scheduler_dispatch_lag_seconds_count", labels) == 4
-    lag_sum = registry.get_sample_value("scheduler_dispatch_lag_seconds_sum", labels)
+    assert registry.get_sample_value("game_scheduler_scheduler_rows_dispatched_total", labels) == 4
+    assert (
+        registry.get_sample_value("game_scheduler_scheduler_dispatch_lag_seconds_count", labels)
+        == 4
+    )
+    lag_sum = registry.get_sample_value("game_scheduler_scheduler_dispatch_lag_seconds_sum", labels)
     assert lag_sum is not None
     assert 8 <= lag_sum < 12
 

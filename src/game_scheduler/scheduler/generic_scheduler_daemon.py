@@ -28,7 +28,7 @@ from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher, OutgoingMessage, PikaPublisher
 from game_scheduler.observability import Heartbeat
 from game_scheduler.scheduler.metrics import scheduler_metrics
-from game_scheduler.scheduler.postgres_listener import PostgresListener, WakeReason
+from game_scheduler.scheduler.postgres_listener import Listener, PostgresListener, WakeReason
 from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries, scheduler_engine
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class SchedulerDaemon:
         *,
         batch_size: int = 500,
         publisher: EventPublisher | None = None,
-        listener: Any = None,  # PostgresListener or FakeListener
+        listener: Listener | None = None,
         clock: Clock | None = None,
         heartbeat: Heartbeat | None = None,
         registry: CollectorRegistry = REGISTRY,
@@ -92,7 +92,7 @@ class SchedulerDaemon:
         self._publisher = publisher if publisher is not None else PikaPublisher(rabbitmq_url)
         # Every publisher call runs on this one thread: pika connections are not thread-safe.
         self._publisher_thread = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{self.name}")
-        self._listener = listener or PostgresListener(database_url, notify_channel)
+        self._listener: Listener = listener or PostgresListener(database_url, notify_channel)
         self._clock = clock or SystemClock()
         self.heartbeat = heartbeat or Heartbeat(max_timeout + HEALTH_MARGIN)
         self._metrics = scheduler_metrics(registry)
@@ -146,6 +146,7 @@ class SchedulerDaemon:
         flights: list[_Flight] = []  # claimed, publishing, not yet committed; oldest first
         try:
             while True:
+                self.heartbeat.beat()
                 flight = None if self._stopping else self._claim_and_publish()
                 if flight is not None:
                     flights.append(flight)
@@ -199,10 +200,7 @@ class SchedulerDaemon:
             (flight.claimed.claimed_at - getattr(row, time_field)).total_seconds() + confirm_seconds
             for row in flight.rows
         ]
-        histogram = self._metrics.dispatch_lag.labels(self.name)
-        for lag in lags:
-            histogram.observe(lag)
-        self._metrics.dispatched.labels(self.name).inc(flight.published)
+        self._metrics.record_dispatch(self.name, lags, flight.published)
         log.info(
             "dispatched batch",
             extra={

@@ -45,43 +45,50 @@ class SchedulerMetrics:
         """Register the families in `registry`."""
         return cls(
             dispatch_lag=Histogram(
-                "scheduler_dispatch_lag_seconds",
+                "game_scheduler_scheduler_dispatch_lag_seconds",
                 "Seconds from a row's due time to the broker's confirm of its event",
                 ["schedule"],
                 buckets=LAG_BUCKETS,
                 registry=registry,
             ),
             dispatched=Counter(
-                "scheduler_rows_dispatched",
+                "game_scheduler_scheduler_rows_dispatched",
                 "Rows whose event was confirmed and which were marked processed",
                 ["schedule"],
                 registry=registry,
             ),
             pending_due=Gauge(
-                "scheduler_pending_due_rows",
+                "game_scheduler_scheduler_pending_due_rows",
                 "Unprocessed rows already due, measured when the daemon goes to sleep",
                 ["schedule"],
                 registry=registry,
             ),
             reconnects=Counter(
-                "scheduler_reconnects",
+                "game_scheduler_scheduler_reconnects",
                 "Connections re-established after a failure",
                 ["schedule", "connection"],
                 registry=registry,
             ),
             publish_failures=Counter(
-                "scheduler_publish_failures",
+                "game_scheduler_scheduler_publish_failures",
                 "Batches the broker did not confirm in full; their rows stay unprocessed",
                 ["schedule"],
                 registry=registry,
             ),
             unbuildable=Counter(
-                "scheduler_rows_unbuildable",
+                "game_scheduler_scheduler_rows_unbuildable",
                 "Rows whose event could not be built; marked processed without publishing",
                 ["schedule"],
                 registry=registry,
             ),
         )
+
+    def record_dispatch(self, schedule: str, lags: list[float], published: int) -> None:
+        """Count a committed batch and observe each row's lag (seconds)."""
+        histogram = self.dispatch_lag.labels(schedule)
+        for lag in lags:
+            histogram.observe(lag)
+        self.dispatched.labels(schedule).inc(published)
 
 
 _by_registry: dict[int, SchedulerMetrics] = {}

@@ -19,6 +19,7 @@ import select
 import threading
 import time
 from collections import deque
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -35,6 +36,23 @@ class WakeReason(enum.Enum):
     TIMEOUT = "timeout"  # nothing happened within the timeout
     RECONNECTED = "reconnected"  # the connection was (re)established: notifies may be lost
     INTERRUPTED = "interrupted"  # interrupt() was called
+
+
+class Listener(Protocol):
+    """What the daemon needs from a LISTEN connection; `PostgresListener` and `FakeListener`."""
+
+    def connect(self) -> None:
+        """Start listening now (otherwise the first wait does)."""
+
+    def wait(self, timeout: float) -> WakeReason:
+        """Block until a NOTIFY, `timeout` seconds, a reconnect or `interrupt()`."""
+        ...
+
+    def interrupt(self) -> None:
+        """End the current or next wait at once; safe from other threads and signal handlers."""
+
+    def close(self) -> None:
+        """Release the connection."""
 
 
 class PostgresListener:
