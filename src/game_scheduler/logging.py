@@ -13,7 +13,18 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
+# Libraries that log every request, frame or setup step at INFO: our own lines suffice.
+_CHATTY_LOGGERS = (
+    "pika",
+    "aio_pika",
+    "aiormq",
+    "discord.gateway",
+    "uvicorn.access",
+    "httpx",
+    "alembic.runtime.plugins",
+)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -52,6 +63,11 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def _without_voice_warning(record: logging.LogRecord) -> bool:
+    # The bot sends no voice; discord.py's warning that voice libraries are missing misleads.
+    return "voice will NOT be supported" not in record.getMessage()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send all logs to stderr in the chosen format; safe to call twice."""
     handler = logging.StreamHandler(sys.stderr)
@@ -59,6 +75,6 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # These libraries log every frame or heartbeat at INFO; keep their noise out of ours.
-    for noisy in ("pika", "aio_pika", "aiormq", "discord.gateway", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("discord.client").addFilter(_without_voice_warning)
