@@ -150,8 +150,28 @@ def test_publish_failure_leaves_rows_and_retry_sends_the_same_message_ids(
         wait_for(lambda: len(publisher.published) == 20, timeout=5)
     labels = {"schedule": "event_outbox"}
     assert registry.get_sample_value("game_scheduler_scheduler_publish_failures_total", labels) == 2
+    assert registry.get_sample_value("game_scheduler_scheduler_pending_due_rows", labels) == 0
     assert sorted(m.message_id for m in publisher.published) == sorted(str(i) for i, _ in rows)
     assert unprocessed(database_url, OUTBOX) == 0
+
+
+@pytest.mark.integration
+def test_pending_gauge_shows_the_backlog_while_the_broker_fails(
+    new_daemon: Callable[..., SchedulerDaemon], database_url: str
+) -> None:
+    publisher = FakePublisher()
+    publisher.fail_next(1000)
+    registry = CollectorRegistry()
+    daemon = new_daemon(OUTBOX, publisher=publisher, registry=registry)
+    insert_rows(database_url, OUTBOX, 7, in_seconds=-1)
+    labels = {"schedule": "event_outbox"}
+    with running(daemon, settle=0):
+        wait_for(
+            lambda: (
+                registry.get_sample_value("game_scheduler_scheduler_pending_due_rows", labels) == 7
+            )
+        )
+    assert unprocessed(database_url, OUTBOX) == 7
 
 
 @pytest.mark.integration

@@ -96,6 +96,7 @@ class SchedulerDaemon:
         self._clock = clock or SystemClock()
         self.heartbeat = heartbeat or Heartbeat(max_timeout + HEALTH_MARGIN)
         self._metrics = scheduler_metrics(registry)
+        self._metrics.init_labels(self.name)
         self._keepalive_interval = keepalive_interval
         self._stopping = False
         self._overdue_streak = 0  # empty claims while rows are overdue (held by a replica)
@@ -131,6 +132,9 @@ class SchedulerDaemon:
                     self._recovered()
                 except PublishError as exc:
                     self._metrics.publish_failures.labels(self.name).inc()
+                    # The backlog grows while the broker is away: keep the gauge true.
+                    with contextlib.suppress(SQLAlchemyError, psycopg.Error):
+                        self._next_due()
                     self._fail("publish failed; rows stay unprocessed", exc)
                 except (SQLAlchemyError, psycopg.Error) as exc:
                     self._fail("database error", exc)
@@ -213,16 +217,7 @@ class SchedulerDaemon:
         return len(flight.rows)
 
     def _sleep_until_next_due(self, dispatched: int) -> None:
-        sent = self._clock.monotonic()
-        with self._sessions() as session, session.begin():
-            next_due = self.queries.next_due(session)
-        answered = self._clock.monotonic()
-        self._metrics.pending_due.labels(self.name).set(next_due.pending_due)
-        seconds = next_due.seconds_until
-        if seconds is not None:
-            # The database read its clock about halfway through the round trip; that much
-            # of the wait has passed already.
-            seconds -= (answered - sent) / 2
+        seconds = self._next_due()
         if seconds is None:
             timeout = self.max_timeout
         elif seconds > 0 or dispatched:
@@ -239,6 +234,19 @@ class SchedulerDaemon:
             )
             self._overdue_streak += 1
         self._wait(timeout, wake_on_notify=True)
+
+    def _next_due(self) -> float | None:
+        """Seconds until the next row is due, by the database clock; updates the gauge."""
+        sent = self._clock.monotonic()
+        with self._sessions() as session, session.begin():
+            next_due = self.queries.next_due(session)
+        answered = self._clock.monotonic()
+        self._metrics.pending_due.labels(self.name).set(next_due.pending_due)
+        if next_due.seconds_until is None:
+            return None
+        # The database read its clock about halfway through the round trip; that much of
+        # the wait has passed already.
+        return next_due.seconds_until - (answered - sent) / 2
 
     def _wait(self, timeout: float, *, wake_on_notify: bool) -> WakeReason:
         """Wait on the listener in slices, keeping the broker connection alive between them."""

@@ -83,6 +83,16 @@ class SchedulerMetrics:
             ),
         )
 
+    def init_labels(self, schedule: str) -> None:
+        """Export every series of `schedule` at zero, so dashboards see it before any event."""
+        self.dispatch_lag.labels(schedule)
+        self.dispatched.labels(schedule)
+        self.pending_due.labels(schedule)
+        self.publish_failures.labels(schedule)
+        self.unbuildable.labels(schedule)
+        for connection in ("listener", "database_or_broker"):
+            self.reconnects.labels(schedule, connection)
+
     def record_dispatch(self, schedule: str, lags: list[float], published: int) -> None:
         """Count a committed batch and observe each row's lag (seconds)."""
         histogram = self.dispatch_lag.labels(schedule)
