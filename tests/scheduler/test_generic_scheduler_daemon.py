@@ -150,7 +150,6 @@ def test_publish_failure_leaves_rows_and_retry_sends_the_same_message_ids(
         wait_for(lambda: len(publisher.published) == 20, timeout=5)
     labels = {"schedule": "event_outbox"}
     assert registry.get_sample_value("game_scheduler_scheduler_publish_failures_total", labels) == 2
-    assert registry.get_sample_value("game_scheduler_scheduler_pending_due_rows", labels) == 0
     assert sorted(m.message_id for m in publisher.published) == sorted(str(i) for i, _ in rows)
     assert unprocessed(database_url, OUTBOX) == 0
 

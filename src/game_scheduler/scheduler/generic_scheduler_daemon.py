@@ -12,47 +12,25 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
-from game_scheduler.messaging.publisher import EventPublisher, OutgoingMessage, PikaPublisher
+from game_scheduler.messaging.publisher import EventPublisher, PikaPublisher
 from game_scheduler.observability import Heartbeat
+from game_scheduler.scheduler.dispatch import BatchDispatcher
 from game_scheduler.scheduler.metrics import scheduler_metrics
 from game_scheduler.scheduler.postgres_listener import Listener, PostgresListener, WakeReason
-from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries, scheduler_engine
+from game_scheduler.scheduler.queries import ScheduleQueries, scheduler_engine
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Flight:
-    """A claimed batch whose transaction stays open until the broker confirms it."""
-
-    session: Session
-    claimed: ClaimedBatch
-    published: int  # messages handed to the broker (unbuildable rows are only marked)
-    started: float  # monotonic seconds when the claim began
-    confirmed: Future[float]  # monotonic seconds when the broker confirmed all
-
-    @property
-    def rows(self) -> list[Any]:
-        return self.claimed.rows
-
-    def abandon(self) -> None:
-        """Wait out the publish (its thread must be free again) and roll back the claim."""
-        with contextlib.suppress(Exception):
-            self.confirmed.result()
-        self.session.close()
 
 
 HEALTH_MARGIN = 60.0  # seconds a loop may overrun max_timeout before health fails
@@ -89,14 +67,21 @@ class SchedulerDaemon:
         self.name = self.queries.table_name
         self._engine = scheduler_engine(database_url, f"scheduler:{self.name}")
         self._sessions = sessionmaker(self._engine)
-        self._publisher = publisher if publisher is not None else PikaPublisher(rabbitmq_url)
-        # Every publisher call runs on this one thread: pika connections are not thread-safe.
-        self._publisher_thread = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{self.name}")
         self._listener: Listener = listener or PostgresListener(database_url, notify_channel)
         self._clock = clock or SystemClock()
         self.heartbeat = heartbeat or Heartbeat(max_timeout + HEALTH_MARGIN)
         self._metrics = scheduler_metrics(registry)
         self._metrics.init_labels(self.name)
+        self._dispatcher = BatchDispatcher(
+            self.name,
+            self.queries,
+            self._sessions,
+            publisher if publisher is not None else PikaPublisher(rabbitmq_url),
+            event_builder,
+            batch_size=batch_size,
+            metrics=self._metrics,
+            clock=self._clock,
+        )
         self._keepalive_interval = keepalive_interval
         self._stopping = False
         self._overdue_streak = 0  # empty claims while rows are overdue (held by a replica)
@@ -144,77 +129,12 @@ class SchedulerDaemon:
 
     def process_due_items(self) -> int:
         """Dispatch every row due now, batch after batch; returns how many went out."""
-        # Pipelined: while the broker confirms batch N (on the publisher thread), batch N+1
-        # is claimed in a second transaction; SKIP LOCKED keeps N's rows out of it.
-        total = 0
-        flights: list[_Flight] = []  # claimed, publishing, not yet committed; oldest first
-        try:
-            while True:
-                self.heartbeat.beat()
-                flight = None if self._stopping else self._claim_and_publish()
-                if flight is not None:
-                    flights.append(flight)
-                last = flight is None or len(flight.rows) < self.batch_size
-                while flights and (last or len(flights) > 1):
-                    total += self._confirm_and_mark(flights[0])
-                    flights.pop(0)
-                if last:
-                    return total
-        finally:
-            for abandoned in flights:
-                abandoned.abandon()
 
-    def _claim_and_publish(self) -> _Flight | None:
-        started = self._clock.monotonic()
-        session = self._sessions()
-        try:
-            session.begin()
-            claimed = self.queries.claim(session, self.batch_size)
-            if claimed is None:
-                session.close()
-                return None
-            messages = [m for m in map(self._message, claimed.rows) if m is not None]
-        except BaseException:
-            session.close()
-            raise
-        confirmed = self._publisher_thread.submit(self._publish, messages)
-        return _Flight(session, claimed, len(messages), started, confirmed)
+        def keep_going() -> bool:
+            self.heartbeat.beat()  # a long backlog is progress, not a stuck loop
+            return not self._stopping
 
-    def _message(self, row: Any) -> OutgoingMessage | None:
-        try:
-            return OutgoingMessage(str(row.id), self.event_builder(row))
-        except Exception:
-            # A row that can never become an event must not block the table: it is marked.
-            self._metrics.unbuildable.labels(self.name).inc()
-            log.exception("cannot build event", extra={"schedule": self.name, "id": row.id})
-            return None
-
-    def _publish(self, messages: list[OutgoingMessage]) -> float:
-        self._publisher.publish_batch(messages)
-        return self._clock.monotonic()
-
-    def _confirm_and_mark(self, flight: _Flight) -> int:
-        confirm_seconds = flight.confirmed.result() - flight.started
-        self.queries.mark_processed(flight.session, [row.id for row in flight.rows])
-        flight.session.commit()
-        flight.session.close()
-        # Lag by the database clock at claim time, plus the monotonic time claim-to-confirm.
-        time_field = self.queries.time_field
-        lags = [
-            (flight.claimed.claimed_at - getattr(row, time_field)).total_seconds() + confirm_seconds
-            for row in flight.rows
-        ]
-        self._metrics.record_dispatch(self.name, lags, flight.published)
-        log.info(
-            "dispatched batch",
-            extra={
-                "schedule": self.name,
-                "count": flight.published,
-                "lag_max_ms": round(max(lags) * 1000, 1),
-                "lag_min_ms": round(min(lags) * 1000, 1),
-            },
-        )
-        return len(flight.rows)
+        return self._dispatcher.dispatch_due(keep_going)
 
     def _sleep_until_next_due(self, dispatched: int) -> None:
         seconds = self._next_due()
@@ -264,7 +184,7 @@ class SchedulerDaemon:
                 return reason
             if remaining <= self._keepalive_interval and reason is WakeReason.TIMEOUT:
                 return reason
-            self._publisher_thread.submit(self._publisher.keepalive).result()
+            self._dispatcher.keepalive()
             self.heartbeat.beat()
 
     def _fail(self, message: str, exc: BaseException) -> None:
@@ -287,21 +207,13 @@ class SchedulerDaemon:
             self._listener.connect()
         except psycopg.Error as exc:
             log.warning("cannot listen yet", extra={"schedule": self.name, "error": repr(exc)})
-        if isinstance(self._publisher, PikaPublisher):
-            try:
-                # The first due row should not pay for the handshake.
-                self._publisher_thread.submit(self._publisher.connect).result()
-            except PublishError as exc:
-                log.warning(
-                    "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
-                )
+        self._dispatcher.connect()
 
     def close(self) -> None:
         """Close the publisher, the listener and the database pool; idempotent."""
         if self._closed:
             return
         self._closed = True
-        self._publisher_thread.submit(self._publisher.close).result()
-        self._publisher_thread.shutdown()
+        self._dispatcher.close()
         self._listener.close()
         self._engine.dispose()
