@@ -45,3 +45,22 @@ def test_a_dead_child_is_restarted_and_all_stop_on_request(
     assert elapsed < 3.5 + 1.0 + 1.0
     assert "child exited; restarting" in caplog.text
     assert "did not stop in time" in caplog.text
+
+
+def test_children_stop_last_started_first(tmp_path: Path) -> None:
+    log_file = tmp_path / "stops"
+
+    def recorder(name: str) -> tuple[str, ...]:
+        return _python(
+            "import signal, sys, time\n"
+            "def stop(*_):\n"
+            f"    open({str(log_file)!r}, 'a').write({name!r} + '\\n'); sys.exit(0)\n"
+            "signal.signal(signal.SIGTERM, stop)\n"
+            "time.sleep(60)\n"
+        )
+
+    specs = [ChildSpec(name, recorder(name)) for name in ("sandbox", "api", "bot")]
+    sup = Supervisor(specs, child_env({}))
+    threading.Timer(1.5, sup.request_stop, args=(signal.SIGTERM, None)).start()
+    assert sup.run() == 0
+    assert log_file.read_text().split() == ["bot", "api", "sandbox"]

@@ -56,7 +56,11 @@ class Supervisor:
         self._stopping = False
 
     def _start(self, child: _Child) -> None:
-        child.process = subprocess.Popen(child.spec.command, env=self._env)  # noqa: S603
+        # Its own process group: a Ctrl-C in the terminal reaches only the supervisor, which
+        # then stops the children in reverse order (the bot before the sandbox it talks to).
+        child.process = subprocess.Popen(  # noqa: S603 - our own command lines
+            child.spec.command, env=self._env, process_group=0
+        )
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("started", extra={"child": child.spec.name, "pid": child.process.pid})
@@ -99,16 +103,17 @@ class Supervisor:
         return 0
 
     def stop_all(self) -> None:
-        """SIGTERM every child, wait up to the grace period, SIGKILL what is left."""
-        running = [c.process for c in self._children if c.process and c.process.poll() is None]
-        for process in running:
-            process.send_signal(signal.SIGTERM)
+        """SIGTERM the children last-started first; SIGKILL what outlives the grace period."""
         deadline = time.monotonic() + STOP_GRACE
-        for process in running:
+        for child in reversed(self._children):
+            process = child.process
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                log.warning("child did not stop in time; killing", extra={"pid": process.pid})
+                log.warning("child did not stop in time; killing", extra={"child": child.spec.name})
                 process.kill()
                 process.wait()
         log.info("all stopped")
