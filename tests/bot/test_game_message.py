@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import discord
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from game_scheduler.bot.formatters.game_message import (
     build_game_embed,
     closed_dms_notices,
     embed_size,
+    format_duration,
     player_list,
     reminder_text,
     truncate,
@@ -142,7 +144,7 @@ def test_the_embed_shows_what_players_need() -> None:
     assert fields["Where"] == "Room 2"
     assert fields["Players"] == "2/2 (+1 waiting)"
     assert fields["Host"] == "<@42>"
-    assert fields["Duration"] == "90 minutes"
+    assert fields["Duration"] == "1 h 30 min"
     assert fields["Playing (2)"] == "1. <@1>\n2. <@2>"
     assert fields["Waitlist (1)"] == "1. <@3>"
     assert embed.colour == discord.Colour.blue()
@@ -171,3 +173,11 @@ def test_every_status_has_its_colour_and_footer() -> None:
     assert build_game_embed(game(status=GameStatus.IN_PROGRESS)).footer.text.startswith(  # type: ignore[union-attr]
         "In progress"
     )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [(1, "1 minute"), (45, "45 minutes"), (60, "1 hour"), (120, "2 hours"), (150, "2 h 30 min")],
+)
+def test_durations_read_as_people_say_them(minutes: int, said: str) -> None:
+    assert format_duration(minutes) == said

@@ -147,6 +147,16 @@ def players_count(message: GameMessage) -> str:
     return text
 
 
+def format_duration(minutes: int) -> str:
+    """A duration as people say it: "1 minute", "90 minutes", "2 hours", "1 h 30 min"."""
+    hours, rest = divmod(minutes, 60)
+    if hours == 0:
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    if rest == 0:
+        return f"{hours} hour" + ("" if hours == 1 else "s")
+    return f"{hours} h {rest} min"
+
+
 def _fields(message: GameMessage) -> list[tuple[str, str, bool]]:
     duration = message.expected_duration_minutes or DEFAULT_DURATION_MINUTES
     when = f"{timestamp(message.scheduled_at, 'F')} ({timestamp(message.scheduled_at, 'R')})"
@@ -155,7 +165,7 @@ def _fields(message: GameMessage) -> list[tuple[str, str, bool]]:
         ("Where", safe_text(message.where) if message.where else "Not set", True),
         ("Players", players_count(message), True),
         ("Host", f"<@{message.host_id}>", True),
-        ("Duration", f"{duration} minutes", True),
+        ("Duration", format_duration(duration), True),
         (f"Playing ({len(message.confirmed)})", player_list(message.confirmed), False),
     ]
     if message.waitlist:
