@@ -50,3 +50,20 @@ async def test_page_shows_embed_and_buttons_escaped(
     fragment = await _page(discord_sandbox, "?fragment=1")
     assert "<html" not in fragment
     assert "Dice &amp; Dragons" in fragment
+
+
+async def test_page_renders_discord_markup_as_a_client_would(
+    discord_client: discord.Client, discord_sandbox: SandboxHandle
+) -> None:
+    channel = await discord_client.fetch_channel(CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.send("**Raid** <t:4102444800:F>, <t:4102444800:R>, host <@42> **<i>x</i>**")
+
+    html = await _page(discord_sandbox)
+    assert "<b>Raid</b>" in html
+    assert "Friday 01 January 2100 00:00 UTC" in html
+    assert ">in " in html
+    assert " days</span>" in html
+    assert '<span class="mention">@user42</span>' in html
+    # Markup never lets raw HTML through: only what escaping left is marked up.
+    assert "<b>&lt;i&gt;x&lt;/i&gt;</b>" in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -21,6 +23,44 @@ def _text(value: Any) -> str:
     return escape(str(value)) if value not in (None, "") else ""
 
 
+_TIMESTAMP = re.compile(r"&lt;t:(-?\d{1,13})(?::([tTdDfFR]))?&gt;")
+_MENTION = re.compile(r"&lt;@!?(\d{1,20})&gt;")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _relative(moment: datetime, now: datetime) -> str:
+    seconds = int((moment - now).total_seconds())
+    span = abs(seconds)
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        if span >= size or unit == "second":
+            count = span // size
+            text = f"{count} {unit}" + ("" if count == 1 else "s")
+            return f"in {text}" if seconds >= 0 else f"{text} ago"
+    raise AssertionError("unreachable")
+
+
+def _timestamp(match: re.Match[str]) -> str:
+    try:
+        moment = datetime.fromtimestamp(int(match.group(1)), UTC)
+    except (OverflowError, OSError, ValueError):
+        return match.group(0)
+    style = match.group(2) or "f"
+    shown = (
+        _relative(moment, datetime.now(UTC))
+        if style == "R"
+        else moment.strftime("%A %d %B %Y %H:%M UTC" if style == "F" else "%d %B %Y %H:%M UTC")
+    )
+    return f'<span class="markup" title="{match.group(0)}">{shown}</span>'
+
+
+def _markup(value: Any) -> str:
+    """Escaped text with the Discord markup a client renders: timestamps, mentions, bold."""
+    text = _text(value)
+    text = _TIMESTAMP.sub(_timestamp, text)
+    text = _MENTION.sub(r'<span class="mention">@user\1</span>', text)
+    return _BOLD.sub(r"<b>\1</b>", text)
+
+
 def _render_embed(embed: JSON) -> str:
     colour = embed.get("color")
     colour_hex = f"#{int(colour if colour is not None else _DEFAULT_EMBED_COLOUR):06x}"
@@ -31,7 +71,7 @@ def _render_embed(embed: JSON) -> str:
     if embed.get("title"):
         parts.append(f'<div class="embed-title">{_text(embed["title"])}</div>')
     if embed.get("description"):
-        parts.append(f'<div class="embed-description">{_text(embed["description"])}</div>')
+        parts.append(f'<div class="embed-description">{_markup(embed["description"])}</div>')
     fields = embed.get("fields") or []
     if fields:
         parts.append('<div class="embed-fields">')
@@ -40,7 +80,7 @@ def _render_embed(embed: JSON) -> str:
             parts.append(
                 f'<div class="embed-field{inline}"><div class="field-name">'
                 f'{_text(field.get("name"))}</div><div class="field-value">'
-                f"{_text(field.get('value'))}</div></div>"
+                f"{_markup(field.get('value'))}</div></div>"
             )
         parts.append("</div>")
     footer = embed.get("footer") or {}
@@ -77,7 +117,7 @@ def _render_message(message: JSON) -> str:
         f'<span class="mid">id {_text(message["id"])}</span>{edited}</div>',
     ]
     if message.get("content"):
-        parts.append(f'<div class="content">{_text(message["content"])}</div>')
+        parts.append(f'<div class="content">{_markup(message["content"])}</div>')
     parts.extend(_render_embed(embed) for embed in message.get("embeds") or [])
     for row in message.get("components") or []:
         buttons = "".join(_render_component(message["id"], c) for c in row.get("components") or [])
@@ -130,6 +170,8 @@ h1{font-size:1.3em}h2{font-size:1.05em;color:#f2f3f5;border-bottom:1px solid #4e
 .warn{background:#5c3b00;padding:.4em .7em;border-radius:4px}
 .message{padding:.5em 0;border-bottom:1px solid #3f4147}.meta{font-size:.85em;color:#949ba4}
 .content{white-space:pre-wrap;margin:.3em 0}.edited{color:#949ba4}
+.mention{background:#3c4270;color:#c9cdfb;border-radius:3px;padding:0 2px}
+.markup{background:#2b2d31;border-radius:3px;padding:0 2px}
 .embed{background:#2b2d31;border-left:4px solid;border-radius:4px;padding:.6em .8em;margin:.4em 0;
 max-width:520px}.embed-title{font-weight:bold;color:#fff}.embed-author{font-size:.85em}
 .embed-description{white-space:pre-wrap;margin:.3em 0}.embed-fields{display:flex;flex-wrap:wrap}
