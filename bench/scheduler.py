@@ -167,14 +167,17 @@ def burst(
     marked_at = None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        # EXISTS stops at the first unsent row: a cheap probe, so that measuring the burst
+        # takes as little as possible of the two cores the daemon and the broker share.
         left = conn.execute(
-            "SELECT count(*) FROM notification_schedule WHERE NOT sent AND notification_time <= %s",
+            "SELECT EXISTS (SELECT 1 FROM notification_schedule"
+            " WHERE NOT sent AND notification_time <= %s)",
             (due_at,),
         ).fetchone()
-        if left is not None and left[0] == 0 and datetime.now(UTC) >= due_at:
+        if left == (False,) and datetime.now(UTC) >= due_at:
             marked_at = datetime.now(UTC)
             break
-        time.sleep(0.005)
+        time.sleep(0.01)
     consumer.wait_for(set(due), timeout=30)
     arrivals = [consumer.arrived[i] for i in due if i in consumer.arrived]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -68,6 +69,18 @@ def test_a_large_batch_is_confirmed_in_full(
     publisher.publish_batch([reminder() for _ in range(2000)])
 
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 2000
+
+
+def test_two_batches_in_flight_are_each_confirmed(
+    publisher: PikaPublisher, rabbitmq_topology: Topology, rabbitmq_probe: RabbitProbe
+) -> None:
+    first = publisher.start_batch([reminder() for _ in range(500)])
+    second = publisher.start_batch([reminder() for _ in range(500)])
+
+    publisher.wait_confirmed(first)
+    publisher.wait_confirmed(second)
+
+    assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 1000
 
 
 def test_an_unroutable_message_raises(rabbitmq_vhost_url: str, rabbitmq_probe: RabbitProbe) -> None:
@@ -160,6 +173,28 @@ def test_a_connection_lost_mid_batch_raises_and_the_next_batch_reconnects(
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) >= 2
 
 
+def test_a_connection_lost_with_two_batches_in_flight_fails_the_unconfirmed_one(
+    publisher: PikaPublisher, rabbitmq_vhost: str
+) -> None:
+    _KILL_VHOST[:] = [rabbitmq_vhost]
+    first = publisher.start_batch([reminder() for _ in range(100)])
+    killer = _ConnectionKillingEvent(
+        event_type=EventType.GAME_UPDATED, data={"game_id": str(uuid.uuid4())}
+    )
+    doomed = [reminder() for _ in range(50)]
+    doomed.insert(25, OutgoingMessage(message_id="killer", event=killer))
+
+    with pytest.raises(PublishError) as raised:
+        second = publisher.start_batch(doomed)  # the kill comes halfway through writing it
+        # The first batch may have been confirmed before the kill; the second cannot be.
+        with contextlib.suppress(PublishError):
+            publisher.wait_confirmed(first)
+        publisher.wait_confirmed(second)
+
+    assert len(raised.value.message_ids) == 51
+    publisher.publish_batch([reminder()])  # and the next batch reconnects
+
+
 def test_the_first_batch_after_a_broker_side_close_goes_out_on_a_new_connection(
     publisher: PikaPublisher,
     rabbitmq_vhost: str,
@@ -217,6 +252,9 @@ def test_conformance_of_real_and_fake_publishers(any_publisher: EventPublisher) 
     any_publisher.publish_batch([])
     any_publisher.keepalive()
     any_publisher.publish_batch([reminder(), reminder()])
+    started = [any_publisher.start_batch([reminder()]) for _ in range(2)]
+    for batch in started:
+        any_publisher.wait_confirmed(batch)
     any_publisher.keepalive()
     any_publisher.close()
     any_publisher.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +17,11 @@ from prometheus_client import CollectorRegistry
 
 from game_scheduler.db.models import EventOutbox, GameStatusSchedule, NotificationSchedule
 from game_scheduler.messaging.events import Event
-from game_scheduler.messaging.publisher import EventPublisher, FakePublisher, OutgoingMessage
+from game_scheduler.messaging.publisher import (
+    EventPublisher,
+    FakePublisher,
+    SentBatch,
+)
 from game_scheduler.scheduler.event_builders import (
     build_game_reminder_event,
     build_outbox_event,
@@ -119,15 +123,15 @@ class TimedPublisher(FakePublisher):
         self.gate = threading.Event()
         self.gate.set()
 
-    def publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+    def wait_confirmed(self, batch: SentBatch) -> None:
         """Wait for the gate and the delay, then confirm like FakePublisher."""
         self.gate.wait()
-        if self.delay and messages:
+        if self.delay:
             time.sleep(self.delay)
-        super().publish_batch(messages)
+        super().wait_confirmed(batch)
         now = datetime.now(UTC)
-        for message in messages:
-            self.confirmed_at.setdefault(message.message_id, now)
+        for message_id in batch.message_ids:
+            self.confirmed_at.setdefault(message_id, now)
 
 
 def make_daemon(

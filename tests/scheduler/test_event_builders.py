@@ -78,3 +78,34 @@ def test_an_outbox_row_of_unknown_type_is_refused() -> None:
     row = EventOutbox(event_type="game.exploded", payload={}, created_at=DUE)
     with pytest.raises(ValueError, match=r"game\.exploded"):
         build_outbox_event(row)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        NotificationSchedule(
+            id=uuid.uuid4(), game_id=uuid.uuid4(), reminder_minutes=5, notification_time=DUE
+        ),
+        GameStatusSchedule(
+            id=uuid.uuid4(), game_id=uuid.uuid4(), target_status="IN_PROGRESS", transition_time=DUE
+        ),
+        EventOutbox(
+            id=uuid.uuid4(),
+            event_type="game.created",
+            payload={"game_id": str(uuid.uuid4())},
+            created_at=DUE,
+        ),
+    ],
+    ids=["reminder", "transition", "outbox"],
+)
+def test_what_goes_on_the_wire_validates_as_the_consumer_reads_it(row: object) -> None:
+    # The builders skip pydantic's validation for speed; the consumer's decoding must agree.
+    builder = {
+        NotificationSchedule: build_game_reminder_event,
+        GameStatusSchedule: build_status_transition_event,
+        EventOutbox: build_outbox_event,
+    }[type(row)]
+    event = builder(row)  # type: ignore[operator]
+    decoded = Event.from_json_bytes(event.to_json_bytes())
+    assert decoded == event
+    assert parse_payload(decoded).to_data() == parse_payload(event).to_data()

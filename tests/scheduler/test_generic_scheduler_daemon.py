@@ -22,6 +22,7 @@ from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
 from game_scheduler.scheduler.postgres_listener import FakeListener, WakeReason
+from game_scheduler.scheduler.queries import PIPELINE_DEPTH
 from tests.scheduler.helpers import (
     ALL_KINDS,
     NOTIFICATIONS,
@@ -238,7 +239,9 @@ def test_stop_finishes_the_batch_in_flight_and_run_returns(
 ) -> None:
     publisher = TimedPublisher(delay=0.5)
     daemon = new_daemon(OUTBOX, publisher=publisher, batch_size=10)
-    insert_rows(database_url, OUTBOX, 30, in_seconds=-1)
+    # More batches than the pipeline holds, so some are still unclaimed at the stop.
+    rows = 10 * (PIPELINE_DEPTH + 2)
+    insert_rows(database_url, OUTBOX, rows, in_seconds=-1)
     started = threading.Event()
     thread = threading.Thread(target=lambda: (started.set(), daemon.run()))
     thread.start()
@@ -249,8 +252,8 @@ def test_stop_finishes_the_batch_in_flight_and_run_returns(
     assert not thread.is_alive()
     assert publisher.closed
     # Every batch the broker confirmed is marked; nothing confirmed is left unmarked.
-    assert unprocessed(database_url, OUTBOX) == 30 - len(publisher.published)
-    assert 10 <= len(publisher.published) < 30
+    assert unprocessed(database_url, OUTBOX) == rows - len(publisher.published)
+    assert 10 <= len(publisher.published) < rows
 
 
 @pytest.mark.integration

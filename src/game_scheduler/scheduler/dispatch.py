@@ -1,9 +1,10 @@
-"""One dispatch pass: claim due rows, publish their events, mark them, commit; pipelined.
+"""One dispatch pass: claim (and mark) due rows, publish their events, commit; pipelined.
 
-While the broker confirms batch N (on the publisher thread), batch N+1 is claimed and
-built in a second transaction; SKIP LOCKED keeps N's rows out of it, and one thread
-publishing in turn keeps messages in due order. A batch's transaction stays open until
-its confirm, so a failed publish rolls back and leaves its rows for the next pass.
+While the broker confirms batch N, batch N+1 is claimed and built in a second transaction
+(SKIP LOCKED keeps N's rows out of it) and written to the broker, so the broker always has
+the next batch in hand. One publisher thread writes in turn, keeping messages in due
+order. A batch's transaction stays open until its confirm, so a failed publish rolls back
+and leaves its rows for the next pass.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from game_scheduler.clock import Clock
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
-from game_scheduler.messaging.publisher import EventPublisher, OutgoingMessage, PikaPublisher
+from game_scheduler.messaging.publisher import (
+    EventPublisher,
+    OutgoingMessage,
+    PikaPublisher,
+    SentBatch,
+)
 from game_scheduler.scheduler.metrics import SchedulerMetrics
-from game_scheduler.scheduler.queries import ClaimedBatch, ScheduleQueries
+from game_scheduler.scheduler.queries import PIPELINE_DEPTH, ClaimedBatch, ScheduleQueries
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +41,11 @@ class _Flight:
     claimed: ClaimedBatch
     published: int  # messages handed to the broker (unbuildable rows are only marked)
     started: float  # monotonic seconds when the claim began
-    confirmed: Future[float]  # monotonic seconds when the broker confirmed all
+    sent: Future[SentBatch | None]  # the batch written to the broker (None: nothing to send)
 
     @property
     def rows(self) -> list[Any]:
         return self.claimed.rows
-
-    def abandon(self) -> None:
-        """Wait out the publish (its thread must be free again) and roll back the claim."""
-        with contextlib.suppress(Exception):
-            self.confirmed.result()
-        self.session.close()
 
 
 class BatchDispatcher:
@@ -85,14 +85,14 @@ class BatchDispatcher:
                 if flight is not None:
                     flights.append(flight)
                 last = flight is None or len(flight.rows) < self.batch_size
-                while flights and (last or len(flights) > 1):
+                while flights and (last or len(flights) > PIPELINE_DEPTH):
                     total += self._confirm_and_mark(flights[0])
                     flights.pop(0)
                 if last:
                     return total
         finally:
             for abandoned in flights:
-                abandoned.abandon()
+                self._abandon(abandoned)
 
     def connect(self) -> None:
         """Open the broker connection now, so the first due row does not pay for it."""
@@ -126,8 +126,8 @@ class BatchDispatcher:
         except BaseException:
             session.close()
             raise
-        confirmed = self._thread.submit(self._publish, messages)
-        return _Flight(session, claimed, len(messages), started, confirmed)
+        sent = self._thread.submit(self._start, messages)
+        return _Flight(session, claimed, len(messages), started, sent)
 
     def _message(self, row: Any) -> OutgoingMessage | None:
         try:
@@ -138,14 +138,26 @@ class BatchDispatcher:
             log.exception("cannot build event", extra={"schedule": self.name, "id": row.id})
             return None
 
-    def _publish(self, messages: list[OutgoingMessage]) -> float:
-        self._publisher.publish_batch(messages)
+    def _start(self, messages: list[OutgoingMessage]) -> SentBatch | None:
+        return self._publisher.start_batch(messages) if messages else None
+
+    def _wait_confirmed(self, sent: Future[SentBatch | None]) -> float:
+        """On the publisher thread: the monotonic time the broker confirmed the batch."""
+        batch = sent.result()  # raises the start's PublishError, if it had one
+        if batch is not None:
+            self._publisher.wait_confirmed(batch)
         return self._clock.monotonic()
 
+    def _abandon(self, flight: _Flight) -> None:
+        """Let the broker finish with the batch (it may reach consumers) and roll back."""
+        with contextlib.suppress(Exception):
+            self._thread.submit(self._wait_confirmed, flight.sent).result()
+        flight.session.close()
+
     def _confirm_and_mark(self, flight: _Flight) -> int:
-        confirm_seconds = flight.confirmed.result() - flight.started
-        self.queries.mark_processed(flight.session, [row.id for row in flight.rows])
-        flight.session.commit()
+        confirmed_at = self._thread.submit(self._wait_confirmed, flight.sent).result()
+        confirm_seconds = confirmed_at - flight.started
+        flight.session.commit()  # the claim marked the rows; now that is true, make it seen
         flight.session.close()
         # Lag by the database clock at claim time, plus the monotonic time claim-to-confirm.
         time_field = self.queries.time_field

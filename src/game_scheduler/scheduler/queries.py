@@ -20,6 +20,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from game_scheduler.config import to_sqlalchemy_url
 from game_scheduler.scheduler.errors import ScheduleConfigError
 
+# Batches written to the broker before the oldest must be confirmed (dispatch.py). A quorum
+# queue confirms once its log is synced; with several batches in hand it syncs them together.
+PIPELINE_DEPTH = 4
+
 # Counting a huge backlog on every pass would cost more than the gauge is worth.
 PENDING_COUNT_CAP = 100_000
 
@@ -33,7 +37,8 @@ def scheduler_engine(database_url: str, application_name: str) -> Engine:
     # otherwise queue behind each other on every batch.
     return create_engine(
         to_sqlalchemy_url(database_url),
-        pool_size=2,  # one claims the next batch while the other's batch is confirmed
+        # Each batch in flight holds its claim's transaction open until its confirm.
+        pool_size=PIPELINE_DEPTH + 1,
         max_overflow=0,
         pool_pre_ping=False,
         connect_args={
@@ -53,7 +58,7 @@ class ClaimedBatch:
     """Rows claimed in the current transaction, and the database time of the claim."""
 
     rows: list[Any]  # Rows: attribute access by the model's column names
-    claimed_at: datetime  # database clock_timestamp() when the rows were selected
+    claimed_at: datetime  # database clock_timestamp() when the rows were claimed
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,28 @@ class ScheduleQueries:
             raise ScheduleConfigError(f"{name} has no column {field!r}", model=name, field=field)
         return column
 
-    def claim_statement(self, batch_size: int) -> Select[Any]:
-        """Due rows, oldest first, locked by this transaction; rows others hold are skipped."""
-        return (
-            select(*self.model_class.__table__.columns, func.clock_timestamp().label("claimed_at"))
+    def claim_statement(self, batch_size: int) -> Update:
+        """Mark the oldest due rows processed in this transaction and return them.
+
+        `FOR UPDATE SKIP LOCKED` picks rows no other replica holds; the UPDATE marks them at
+        once, so each row is written once, not locked and then written again. Nobody sees
+        the marks until the caller commits, which it does only after the broker confirmed
+        every message; a failed publish rolls the marks back.
+        """
+        table = self.model_class.__table__
+        due = (
+            select(self.id_col)
             .where(~self.status_col, self.time_col <= func.now())
             .order_by(self.time_col)
             .limit(batch_size)
             .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        return (
+            update(table)
+            .where(table.c.id == due.c.id)
+            .values({self.status_field: True})
+            .returning(*table.columns, func.clock_timestamp().label("claimed_at"))
         )
 
     def mark_statement(self) -> Update:
@@ -124,11 +143,13 @@ class ScheduleQueries:
         return select(func.min(self.time_col)).where(~self.status_col)
 
     def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:
-        """Lock up to `batch_size` due rows in the session's transaction; None if none are due."""
-        rows = session.execute(self.claim_statement(batch_size)).all()
+        """Claim (and mark, uncommitted) up to `batch_size` due rows; None if none are due."""
+        rows = list(session.execute(self.claim_statement(batch_size)).all())
         if not rows:
             return None
-        return ClaimedBatch(rows=list(rows), claimed_at=rows[0].claimed_at)
+        # RETURNING keeps no order: publish in due order all the same.
+        rows.sort(key=lambda row: getattr(row, self.time_field))
+        return ClaimedBatch(rows=rows, claimed_at=rows[0].claimed_at)
 
     def mark_processed(self, session: Session, ids: Sequence[uuid.UUID]) -> None:
         """Set the status field on the given rows, in the session's transaction."""
