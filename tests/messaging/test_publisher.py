@@ -184,12 +184,15 @@ def test_a_connection_lost_with_two_batches_in_flight_fails_the_unconfirmed_one(
     doomed = [reminder() for _ in range(50)]
     doomed.insert(25, OutgoingMessage(message_id="killer", event=killer))
 
-    with pytest.raises(PublishError) as raised:
+    def send_doomed_then_wait_for_both() -> None:
         second = publisher.start_batch(doomed)  # the kill comes halfway through writing it
         # The first batch may have been confirmed before the kill; the second cannot be.
         with contextlib.suppress(PublishError):
             publisher.wait_confirmed(first)
         publisher.wait_confirmed(second)
+
+    with pytest.raises(PublishError) as raised:
+        send_doomed_then_wait_for_both()
 
     assert len(raised.value.message_ids) == 51
     publisher.publish_batch([reminder()])  # and the next batch reconnects
