@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -91,3 +93,36 @@ def _publish_then_stop(
             process.wait()
     assert process.stderr is not None
     return process.stderr.read()
+
+
+def test_a_wrapper_serves_health_on_its_metrics_port(database_url: str, own_vhost_url: str) -> None:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "RABBITMQ_URL": own_vhost_url}
+    command = [
+        sys.executable,
+        "-m",
+        "game_scheduler.scheduler.notification_daemon_wrapper",
+        "--metrics-port",
+        str(port),
+    ]
+    with subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL) as process:
+        try:
+            deadline = time.monotonic() + 15
+            health = None
+            while health is None and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as reply:
+                        health = json.loads(reply.read())
+                except OSError:
+                    time.sleep(0.1)
+            assert health is not None
+            assert health["ok"] is True
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as reply:
+                assert b"game_scheduler_scheduler_dispatch_lag_seconds" in reply.read()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

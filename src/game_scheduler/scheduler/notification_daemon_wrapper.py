@@ -5,7 +5,7 @@ from __future__ import annotations
 from game_scheduler.config import Settings
 from game_scheduler.db.models import NotificationSchedule
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
-from game_scheduler.scheduler.runner import run_daemon
+from game_scheduler.scheduler.runner import main_from_command_line, run_daemon
 
 
 def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
@@ -22,4 +22,4 @@ def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main_from_command_line(main, __doc__))

@@ -6,6 +6,7 @@ the rest, so `python -m game_scheduler.scheduler.<wrapper>` and the CLI behave a
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 from collections.abc import Callable
@@ -64,3 +65,11 @@ def install_stop_signals(stop: Callable[[], None]) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def main_from_command_line(main: Callable[..., int], description: str | None) -> int:
+    """`python -m <wrapper> [--metrics-port N]`: the wrapper's `main` with its one option."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+    args = parser.parse_args()
+    return main(metrics_port=args.metrics_port)
