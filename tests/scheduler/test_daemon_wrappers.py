@@ -10,21 +10,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY
-from tests.fixtures.rabbitmq import (
-    RABBITMQ_HOST,
-    RABBITMQ_PASSWORD,
-    RABBITMQ_PORT,
-    RABBITMQ_USER,
-    RabbitProbe,
-    rabbitmqctl,
-)
+from tests.fixtures.rabbitmq import RabbitProbe, own_vhost, vhost_url
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +24,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def own_vhost_url() -> Iterator[str]:
     """A vhost of this module's own: the wrapper declares the production names in it."""
-    name = f"gs-wrapper-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", name)
-    try:
-        rabbitmqctl("set_permissions", "-p", name, RABBITMQ_USER, ".*", ".*", ".*")
-        yield f"amqp://{RABBITMQ_USER}:{RABBITMQ_PASSWORD}@{RABBITMQ_HOST}:{RABBITMQ_PORT}/{name}"
-    finally:
-        rabbitmqctl("delete_vhost", name)
+    with own_vhost("gs-wrapper") as name:
+        yield vhost_url(name)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

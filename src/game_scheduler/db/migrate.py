@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -48,30 +49,28 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`, serialised by an advisory lock across processes."""
+def _run_locked(database_url: str, step: Callable[[Config], None]) -> None:
+    """Run an Alembic command on one connection, serialised by an advisory lock."""
     engine = create_engine(to_sqlalchemy_url(database_url))
     try:
         with engine.begin() as conn:
+            # Two processes migrating at once take turns; the second finds nothing to do.
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config = alembic_config()
             config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+            step(config)
     finally:
         engine.dispose()
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`."""
+    _run_locked(database_url, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(database_url: str, revision: str) -> None:
     """Step the schema back to `revision` (tests and emergencies)."""
-    engine = create_engine(to_sqlalchemy_url(database_url))
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            config = alembic_config()
-            config.attributes["connection"] = conn
-            command.downgrade(config, revision)
-    finally:
-        engine.dispose()
+    _run_locked(database_url, lambda config: command.downgrade(config, revision))
 
 
 def migrate(database_url: str) -> None:

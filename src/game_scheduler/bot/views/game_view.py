@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 import discord
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,66 +62,56 @@ async def _dispatch(
     await handler.handle_press(interaction, game_id, action)
 
 
-class JoinButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=JOIN_TEMPLATE
+class _GameButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=re.compile(rf"game:(?:join|leave):(?P<game_id>{_UUID})"),
 ):
+    """A button of one game; subclasses name the action, and their template its custom_id."""
+
+    action: ClassVar[Action]
+    label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, game_id: uuid.UUID, *, disabled: bool = False) -> None:
+        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+            label=self.label,
+            style=self.style,
+            custom_id=custom_id(self.action, game_id),
+            disabled=disabled,
+        )
+        super().__init__(button)
+        self.game_id = game_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the button from a pressed custom_id."""
+        return cls(uuid.UUID(match["game_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Join or leave the game."""
+        await _dispatch(interaction, self.game_id, self.action)
+
+
+class JoinButton(_GameButton, template=JOIN_TEMPLATE):
     """The Join button of one game."""
 
-    def __init__(self, game_id: uuid.UUID, *, disabled: bool = False) -> None:
-        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
-            label="Join",
-            style=discord.ButtonStyle.success,
-            custom_id=custom_id(Action.JOIN, game_id),
-            disabled=disabled,
-        )
-        super().__init__(button)
-        self.game_id = game_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> JoinButton:
-        """Rebuild the button from a pressed custom_id."""
-        return cls(uuid.UUID(match["game_id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Join the game."""
-        await _dispatch(interaction, self.game_id, Action.JOIN)
+    action = Action.JOIN
+    label = "Join"
+    style = discord.ButtonStyle.success
 
 
-class LeaveButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=LEAVE_TEMPLATE
-):
+class LeaveButton(_GameButton, template=LEAVE_TEMPLATE):
     """The Leave button of one game."""
 
-    def __init__(self, game_id: uuid.UUID, *, disabled: bool = False) -> None:
-        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
-            label="Leave",
-            style=discord.ButtonStyle.secondary,
-            custom_id=custom_id(Action.LEAVE, game_id),
-            disabled=disabled,
-        )
-        super().__init__(button)
-        self.game_id = game_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> LeaveButton:
-        """Rebuild the button from a pressed custom_id."""
-        return cls(uuid.UUID(match["game_id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Leave the game."""
-        await _dispatch(interaction, self.game_id, Action.LEAVE)
+    action = Action.LEAVE
+    label = "Leave"
+    style = discord.ButtonStyle.secondary
 
 
 PERSISTENT_ITEMS = (JoinButton, LeaveButton)
