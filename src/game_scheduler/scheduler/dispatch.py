@@ -1,10 +1,11 @@
 """One dispatch pass: claim (and mark) due rows, publish their events, commit; pipelined.
 
-While the broker confirms batch N, batch N+1 is claimed and built in a second transaction
-(SKIP LOCKED keeps N's rows out of it) and written to the broker, so the broker always has
-the next batch in hand. One publisher thread writes in turn, keeping messages in due
-order. A batch's transaction stays open until its confirm, so a failed publish rolls back
-and leaves its rows for the next pass.
+Up to `PIPELINE_DEPTH` batches are claimed, each in its own transaction (SKIP LOCKED keeps
+their rows apart), and written to the broker before the oldest must be confirmed: while
+the broker syncs one batch's confirms, the next is already claimed and in its hands.
+Everything runs on the daemon's one thread, so messages leave in due order and the pika
+connection (which is not thread-safe) has a single user. A batch's transaction stays open
+until its confirm, so a failed publish rolls back and leaves its rows due.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ class _Flight:
     claimed: ClaimedBatch
     published: int  # messages handed to the broker (unbuildable rows are only marked)
     started: float  # monotonic seconds when the claim began
-    sent: Future[SentBatch | None]  # the batch written to the broker (None: nothing to send)
+    sent: SentBatch | None  # the batch written to the broker (None: nothing to send)
 
     @property
     def rows(self) -> list[Any]:
@@ -49,7 +49,7 @@ class _Flight:
 
 
 class BatchDispatcher:
-    """Owns the publisher and its thread; `dispatch_due()` sends everything due now."""
+    """Owns the publisher; `dispatch_due()` sends everything that is due now."""
 
     def __init__(
         self,
@@ -71,23 +71,20 @@ class BatchDispatcher:
         self._event_builder = event_builder
         self._metrics = metrics
         self._clock = clock
-        # Every publisher call runs on this one thread: pika connections are not thread-safe.
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{name}")
 
     def dispatch_due(self, keep_going: Callable[[], bool]) -> int:
-        """Claim, publish and mark batch after batch until one comes back short (or
+        """Claim, publish and commit batch after batch until one comes back short (or
         `keep_going()` turns false: the batches in flight still finish); returns the rows."""
         total = 0
-        flights: list[_Flight] = []  # claimed, publishing, not yet committed; oldest first
+        flights: list[_Flight] = []  # claimed and sent, not yet committed; oldest first
         try:
             while True:
-                flight = self._claim_and_publish() if keep_going() else None
+                flight = self._claim_and_send() if keep_going() else None
                 if flight is not None:
                     flights.append(flight)
                 last = flight is None or len(flight.rows) < self.batch_size
                 while flights and (last or len(flights) > PIPELINE_DEPTH):
-                    total += self._confirm_and_mark(flights[0])
-                    flights.pop(0)
+                    total += self._confirm_and_commit(flights.pop(0))
                 if last:
                     return total
         finally:
@@ -98,7 +95,7 @@ class BatchDispatcher:
         """Open the broker connection now, so the first due row does not pay for it."""
         if isinstance(self._publisher, PikaPublisher):
             try:
-                self._thread.submit(self._publisher.connect).result()
+                self._publisher.connect()
             except PublishError as exc:
                 log.warning(
                     "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
@@ -106,14 +103,13 @@ class BatchDispatcher:
 
     def keepalive(self) -> None:
         """Let the publisher service its heartbeats while the daemon sleeps."""
-        self._thread.submit(self._publisher.keepalive).result()
+        self._publisher.keepalive()
 
     def close(self) -> None:
-        """Close the publisher and stop its thread."""
-        self._thread.submit(self._publisher.close).result()
-        self._thread.shutdown()
+        """Close the publisher."""
+        self._publisher.close()
 
-    def _claim_and_publish(self) -> _Flight | None:
+    def _claim_and_send(self) -> _Flight | None:
         started = self._clock.monotonic()
         session = self._sessions()
         try:
@@ -123,10 +119,10 @@ class BatchDispatcher:
                 session.close()
                 return None
             messages = [m for m in map(self._message, claimed.rows) if m is not None]
+            sent = self._publisher.start_batch(messages) if messages else None
         except BaseException:
             session.close()
             raise
-        sent = self._thread.submit(self._start, messages)
         return _Flight(session, claimed, len(messages), started, sent)
 
     def _message(self, row: Any) -> OutgoingMessage | None:
@@ -138,27 +134,21 @@ class BatchDispatcher:
             log.exception("cannot build event", extra={"schedule": self.name, "id": row.id})
             return None
 
-    def _start(self, messages: list[OutgoingMessage]) -> SentBatch | None:
-        return self._publisher.start_batch(messages) if messages else None
-
-    def _wait_confirmed(self, sent: Future[SentBatch | None]) -> float:
-        """On the publisher thread: the monotonic time the broker confirmed the batch."""
-        batch = sent.result()  # raises the start's PublishError, if it had one
-        if batch is not None:
-            self._publisher.wait_confirmed(batch)
-        return self._clock.monotonic()
-
     def _abandon(self, flight: _Flight) -> None:
         """Let the broker finish with the batch (it may reach consumers) and roll back."""
-        with contextlib.suppress(Exception):
-            self._thread.submit(self._wait_confirmed, flight.sent).result()
+        if flight.sent is not None:
+            with contextlib.suppress(PublishError):
+                self._publisher.wait_confirmed(flight.sent)
         flight.session.close()
 
-    def _confirm_and_mark(self, flight: _Flight) -> int:
-        confirmed_at = self._thread.submit(self._wait_confirmed, flight.sent).result()
-        confirm_seconds = confirmed_at - flight.started
-        flight.session.commit()  # the claim marked the rows; now that is true, make it seen
-        flight.session.close()
+    def _confirm_and_commit(self, flight: _Flight) -> int:
+        try:
+            if flight.sent is not None:
+                self._publisher.wait_confirmed(flight.sent)
+            confirm_seconds = self._clock.monotonic() - flight.started
+            flight.session.commit()  # the claim marked the rows; now that is true, make it seen
+        finally:
+            flight.session.close()  # after a failure: rolls the marks back
         # Lag by the database clock at claim time, plus the monotonic time claim-to-confirm.
         time_field = self.queries.time_field
         lags = [

@@ -28,7 +28,7 @@ from game_scheduler.observability import Heartbeat
 from game_scheduler.scheduler.dispatch import BatchDispatcher
 from game_scheduler.scheduler.metrics import scheduler_metrics
 from game_scheduler.scheduler.postgres_listener import Listener, PostgresListener, WakeReason
-from game_scheduler.scheduler.queries import ScheduleQueries, scheduler_engine
+from game_scheduler.scheduler.queries import PIPELINE_DEPTH, ScheduleQueries, scheduler_engine
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,15 @@ class SchedulerDaemon:
             self._listener.connect()
         except psycopg.Error as exc:
             log.warning("cannot listen yet", extra={"schedule": self.name, "error": repr(exc)})
+        try:
+            # Open every connection the pipeline holds in a burst now, not during the burst.
+            with contextlib.ExitStack() as opened:
+                for _ in range(PIPELINE_DEPTH + 1):
+                    opened.enter_context(self._engine.connect())
+        except SQLAlchemyError as exc:
+            log.warning(
+                "cannot reach database yet", extra={"schedule": self.name, "error": repr(exc)}
+            )
         self._dispatcher.connect()
 
     def close(self) -> None:

@@ -144,7 +144,10 @@ class ScheduleQueries:
 
     def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:
         """Claim (and mark, uncommitted) up to `batch_size` due rows; None if none are due."""
-        rows = list(session.execute(self.claim_statement(batch_size)).all())
+        # Core execution on the session's connection: the ORM's bulk-UPDATE path would
+        # add its own bookkeeping for rows nobody loads as objects.
+        statement = self.claim_statement(batch_size)
+        rows = list(session.connection().execute(statement).all())
         if not rows:
             return None
         # RETURNING keeps no order: publish in due order all the same.
