@@ -77,31 +77,39 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     migrate(settings.database_url)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     token = token or secrets.token_urlsafe(24)
+    offset = args.port_offset
+    api_port, sandbox_port = API_PORT + offset, SANDBOX_PORT + offset
+    metrics_ports = {name: port + offset for name, port in RUN_METRICS_PORTS.items()}
+    extra_env = {"API_TOKEN": token}
     specs = []
     if settings.uses_sandbox:
-        specs.append(ChildSpec.of_cli("sandbox", "sandbox", "--port", str(SANDBOX_PORT)))
-    specs.append(ChildSpec.of_cli("api", "api", "--host", args.host, "--port", str(API_PORT)))
+        specs.append(ChildSpec.of_cli("sandbox", "sandbox", "--port", str(sandbox_port)))
+        extra_env["DISCORD_API_BASE"] = f"http://127.0.0.1:{sandbox_port}/api/v10"
+    specs.append(ChildSpec.of_cli("api", "api", "--host", args.host, "--port", str(api_port)))
     for instance in SCHEDULER_WRAPPERS:
-        port = str(RUN_METRICS_PORTS[instance])
+        port = str(metrics_ports[instance])
         specs.append(ChildSpec.of_cli(instance, "scheduler", instance, "--metrics-port", port))
-    specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", str(RUN_METRICS_PORTS["bot"])))
+    specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", str(metrics_ports["bot"])))
 
-    api_url = f"http://{args.host}:{API_PORT}"
+    api_url = f"http://{args.host}:{api_port}"
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}/" if settings.uses_sandbox else None
     state = run_state_path()
     state.parent.mkdir(parents=True, exist_ok=True)
     state.touch(mode=0o600)
-    state.write_text(json.dumps({"api_url": api_url, "api_token": token}))
+    state.write_text(
+        json.dumps({"api_url": api_url, "api_token": token, "sandbox_url": sandbox_url})
+    )
     lines = [
         "Game Scheduler is running. Ctrl-C stops everything.",
         f"  API:       {api_url}/docs   (token: {token})",
-        f"  Metrics:   {', '.join(f'{n} :{p}' for n, p in RUN_METRICS_PORTS.items())}",
+        f"  Metrics:   {', '.join(f'{n} :{p}' for n, p in metrics_ports.items())}",
     ]
-    if settings.uses_sandbox:
-        lines.append(f"  Sandbox:   http://127.0.0.1:{SANDBOX_PORT}/   (Discord stand-in)")
+    if sandbox_url:
+        lines.append(f"  Sandbox:   {sandbox_url}   (Discord stand-in)")
     lines.append("  Try:       game-scheduler demo")
     # Printed, not logged: the token is for the person at the terminal, never for log files.
     print("\n".join(lines), flush=True)
-    return Supervisor(specs, child_env({"API_TOKEN": token})).run()
+    return Supervisor(specs, child_env(extra_env)).run()
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -136,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=SANDBOX_PORT)
     run = add("run", _cmd_run, "migrate, then run everything, supervised; Ctrl-C stops all")
     run.add_argument("--host", default="127.0.0.1", help="address the API binds to")
+    run.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="added to every port (8000, 8001, 9101-9104), to run a second copy beside one",
+    )
     demo = add("demo", _cmd_demo, "with `run` going, create a sample game starting in 2 minutes")
     demo.add_argument("--no-follow", action="store_true", help="create the game and return at once")
     return parser
