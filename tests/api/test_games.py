@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.conftest import (
@@ -17,6 +16,7 @@ from tests.api.conftest import (
     game_body,
     outbox_events,
     reminders,
+    start_game,
     transitions,
 )
 
@@ -257,11 +257,7 @@ async def test_a_started_game_can_be_retitled_but_not_moved(
     client: httpx.AsyncClient, session_factory: sessionmaker[Session]
 ) -> None:
     game = await create(client)
-    with session_factory.begin() as s:
-        s.execute(
-            text("UPDATE game_sessions SET status = 'IN_PROGRESS' WHERE id = :g"),
-            {"g": game["id"]},
-        )
+    start_game(session_factory, game["id"])
     url = f"/api/v1/games/{game['id']}"
 
     retitled = await client.patch(url, json={"title": "Raid night, overtime"})

@@ -6,10 +6,9 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.api.conftest import count_rows, create, outbox_events
+from tests.api.conftest import count_rows, create, outbox_events, start_game
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +80,7 @@ async def test_join_a_started_game_is_409_saying_why(
     client: httpx.AsyncClient, session_factory: sessionmaker[Session]
 ) -> None:
     game = await create(client)
-    with session_factory.begin() as s:
-        s.execute(
-            text("UPDATE game_sessions SET status = 'IN_PROGRESS' WHERE id = :g"),
-            {"g": game["id"]},
-        )
+    start_game(session_factory, game["id"])
 
     response = await client.post(_join_url(game), json={"user_id": PLAYER})
 
