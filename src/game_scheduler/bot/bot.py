@@ -16,8 +16,10 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 import discord
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot import metrics
@@ -31,6 +33,7 @@ from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.logging import configure_logging
 from game_scheduler.messaging.consumer import EventConsumer
+from game_scheduler.messaging.dedup import forget_processed_before
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology
 from game_scheduler.observability import Heartbeat, start_metrics_server
 
@@ -39,6 +42,9 @@ logger = logging.getLogger(__name__)
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts any token
 HEALTH_INTERVAL = 5.0  # seconds between liveness checks
 GATEWAY_GRACE = 120.0  # seconds the Gateway may stay down before /healthz fails
+# Deduplication records outlive any redelivery by far; older ones only take up space.
+DEDUP_RETENTION = timedelta(days=14)
+PRUNE_INTERVAL = 3600.0  # seconds between prunes
 
 
 class GameBot(discord.Client):
@@ -72,6 +78,8 @@ class GameBot(discord.Client):
             prefetch=prefetch,
         )
         self.heartbeat = heartbeat or Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
+        self._sessions = sessions
+        self._clock = clock
         self._background: list[asyncio.Task[None]] = []
         self._disconnected_since: float | None = time.monotonic()
 
@@ -83,6 +91,7 @@ class GameBot(discord.Client):
         # REST works from here on, so events need not wait for the Gateway's READY.
         self._background.append(asyncio.create_task(self.consumer.run(), name="bot-consumer"))
         self._background.append(asyncio.create_task(self._watch_health(), name="bot-health"))
+        self._background.append(asyncio.create_task(self._prune_forever(), name="bot-prune"))
 
     async def on_connect(self) -> None:
         """The Gateway connection is up."""
@@ -119,6 +128,21 @@ class GameBot(discord.Client):
                 self.heartbeat.beat()
             self.refresher.forget_idle_channels()
             await asyncio.sleep(HEALTH_INTERVAL)
+
+    def prune_dedup_records(self) -> int:
+        """Forget deduplication records older than the retention; returns how many."""
+        with self._sessions.begin() as session:
+            return forget_processed_before(session, self._clock.now() - DEDUP_RETENTION)
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                removed = await asyncio.to_thread(self.prune_dedup_records)
+                if removed:
+                    logger.info("pruned deduplication records", extra={"removed": removed})
+            except SQLAlchemyError as exc:
+                logger.warning("could not prune deduplication records", extra={"error": repr(exc)})
+            await asyncio.sleep(PRUNE_INTERVAL)
 
     async def close(self) -> None:
         """Stop taking events, finish those in hand and pending edits, then disconnect."""
