@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench services clean
+.PHONY: install run demo test lint bench services clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ services:
 
 run: install services
 	$(BIN)/game-scheduler run
+
+# With `make run` going in another terminal: a sample game to watch on the sandbox page.
+demo: install
+	$(BIN)/game-scheduler demo
 
 # pytest exits 5 when it collects nothing; make fails on any non-zero exit, so that fails too.
 test: install services lint

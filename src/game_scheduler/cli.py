@@ -106,7 +106,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ]
     if sandbox_url:
         lines.append(f"  Sandbox:   {sandbox_url}   (Discord stand-in)")
-    lines.append("  Try:       game-scheduler demo")
+    lines.append("  Try:       make demo   (or: game-scheduler demo) in another terminal")
     # Printed, not logged: the token is for the person at the terminal, never for log files.
     print("\n".join(lines), flush=True)
     return Supervisor(specs, child_env(extra_env)).run()
