@@ -38,11 +38,6 @@ class Settings(BaseSettings):
         """True when the bot talks to the local sandbox instead of Discord."""
         return self.discord_bot_token is None
 
-    @property
-    def sqlalchemy_url(self) -> str:
-        """The database URL with the psycopg 3 driver named, for SQLAlchemy."""
-        return to_sqlalchemy_url(self.database_url)
-
 
 def to_sqlalchemy_url(database_url: str) -> str:
     """Turn a libpq URL into SQLAlchemy's psycopg 3 URL."""

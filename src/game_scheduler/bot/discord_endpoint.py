@@ -8,16 +8,12 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+# Which base a process uses is the settings' decision (config.py); this module applies it.
+from game_scheduler.config import DISCORD_API_BASE
+
 logger = logging.getLogger(__name__)
 
-DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg/"
-SANDBOX_API_BASE = "http://127.0.0.1:8001/api/v10"
-
-
-def default_api_base(token: str | None) -> str:
-    """Return Discord's REST base when a bot token is set, else the local sandbox's."""
-    return DISCORD_API_BASE if token else SANDBOX_API_BASE
 
 
 def gateway_for(api_base: str) -> yarl.URL:
