@@ -73,12 +73,13 @@ def running_system(
         env.pop("DISCORD_BOT_TOKEN", None)
         env.pop("API_TOKEN", None)
         env.pop("DISCORD_API_BASE", None)
-        log = tmp_path / "run.log"
+        log = tmp_path / "run.log"  # the logs of run and every child (stderr)
         command = [sys.executable, "-m", "game_scheduler", "run", "--port-offset"]
         with (
-            log.open("w") as out,
+            log.open("w") as logs,
+            (tmp_path / "run.out").open("w") as printed,
             subprocess.Popen(
-                [*command, str(_free_offset())], env=env, stdout=out, stderr=subprocess.STDOUT
+                [*command, str(_free_offset())], env=env, stdout=printed, stderr=logs
             ) as process,
         ):
             try:
@@ -162,4 +163,7 @@ def test_a_game_created_through_the_api_is_posted_starts_and_everything_stops(
         )
         assert demo.returncode == 0, demo.stderr
         assert "Created game" in demo.stdout
-    assert "Traceback" not in log.read_text()
+    logs = log.read_text()
+    assert "Traceback" not in logs
+    assert "dispatched batch" in logs  # the schedulers did log their work...
+    assert state["api_token"] not in logs  # ...and the token, printed once, was never logged
