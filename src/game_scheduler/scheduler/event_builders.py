@@ -18,10 +18,8 @@ from game_scheduler.db.models import EventOutbox, GameStatusSchedule, Notificati
 from game_scheduler.messaging.events import Event, EventType
 
 
-def _event(event_type: EventType, at: datetime, data: dict[str, Any]) -> Event:
-    return Event.model_construct(
-        event_type=event_type, timestamp=at.astimezone(UTC), data=data, trace_id=None
-    )
+def _event(event_type: EventType, at_utc: datetime, data: dict[str, Any]) -> Event:
+    return Event.model_construct(event_type=event_type, timestamp=at_utc, data=data, trace_id=None)
 
 
 def build_game_reminder_event(item: NotificationSchedule) -> Event:
@@ -50,4 +48,5 @@ def build_outbox_event(item: EventOutbox) -> Event:
     """The event stored in an outbox row, as the API wrote it."""
     # The API validated the payload when it wrote the row; an unknown event type still
     # fails here (ValueError), loudly, instead of publishing something no consumer routes.
-    return _event(EventType(item.event_type), item.created_at, dict(item.payload))
+    at = item.created_at.astimezone(UTC)
+    return _event(EventType(item.event_type), at, dict(item.payload))
