@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -28,36 +26,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from aiohttp import web
-from psycopg import sql
 
+from _support import fresh_database, fresh_vhost, percentile
 from game_scheduler.db.engine import make_engine, make_session_factory
-from game_scheduler.db.migrate import migrate
 from game_scheduler.games import service
 from game_scheduler.sandbox.app import create_app
 from game_scheduler.sandbox.http_layer import STATE_KEY
 from game_scheduler.sandbox.state import SandboxState, StoredMessage
 
-ADMIN_URL = os.environ.get(
-    "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-RABBIT = "guest:guest@127.0.0.1:5672"
 SPACING = timedelta(milliseconds=97)
 LEAD = timedelta(seconds=4)  # time for the bot to post every game before the first is due
 BASE_CHANNEL = 700_000_000_000_000_000
-
-
-def rabbitmqctl(*args: str) -> None:
-    """Run rabbitmqctl (vhosts cannot be made over AMQP)."""
-    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, capture_output=True, timeout=60)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100), nearest rank."""
-    ordered = sorted(values)
-    rank = max(math.ceil(q / 100 * len(ordered)) - 1, 0)
-    return ordered[min(rank, len(ordered) - 1)]
 
 
 def record_edit_times(state: SandboxState) -> dict[int, float]:
@@ -79,14 +59,10 @@ def spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", module], env=env)
 
 
-async def run(games: int) -> dict[str, Any]:
-    """Run the whole pipeline once and measure."""
-    tag = uuid.uuid4().hex[:8]
-    db_name, vhost = f"gs_bench_bot_{tag}", f"gs-bench-bot-{tag}"
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name
-    migrate(database_url)
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+async def _measure(
+    games: int, database_url: str, rabbitmq_url: str
+) -> tuple[list[float], list[int]]:
+    """Latencies in ms from due time to recorded edit, and the processes' exit codes."""
     app = create_app()
     edited = record_edit_times(app[STATE_KEY])
     runner = web.AppRunner(app, access_log=None)
@@ -97,7 +73,7 @@ async def run(games: int) -> dict[str, Any]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "RABBITMQ_URL": f"amqp://{RABBIT}/{vhost}",
+        "RABBITMQ_URL": rabbitmq_url,
         "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
         "LOG_LEVEL": "WARNING",
     }
@@ -144,12 +120,16 @@ async def run(games: int) -> dict[str, Any]:
         exit_codes = [process.wait(timeout=30) for process in processes]
         engine.dispose()
         await runner.cleanup()
-        with contextlib.suppress(Exception):
-            rabbitmqctl("delete_vhost", vhost)
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name))
-            )
+    return latencies, exit_codes
+
+
+async def run(games: int) -> dict[str, Any]:
+    """Run the whole pipeline once and measure."""
+    with (
+        fresh_database("gs_bench_bot") as database_url,
+        fresh_vhost("gs-bench-bot") as rabbitmq_url,
+    ):
+        latencies, exit_codes = await _measure(games, database_url, rabbitmq_url)
     return {
         "benchmark": "status transition due time -> sandbox records the edited message",
         "pipeline": "status-transitions daemon -> RabbitMQ -> bot -> Discord sandbox",

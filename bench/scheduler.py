@@ -24,25 +24,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pika
 import psycopg
-from psycopg import sql
 
-from game_scheduler.db.migrate import migrate
+from _support import fresh_database, fresh_vhost, percentile
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.publisher import OutgoingMessage, PikaPublisher
 from game_scheduler.messaging.schemas import GameReminderDueEvent
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, declare_blocking
-
-ADMIN_DATABASE_URL = os.environ.get(
-    "BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-RABBITMQ_BASE = os.environ.get("BENCH_RABBITMQ_BASE", "amqp://guest:guest@127.0.0.1:5672")
-
 
 FUTURE_ROWS_SQL = (
     "INSERT INTO notification_schedule (game_id, reminder_minutes, notification_time) "
@@ -110,12 +101,6 @@ class Consumer:
         """Stop consuming."""
         self._stop = True
         self._thread.join(5)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def insert_reminders(
@@ -194,39 +179,6 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A migrated database of the bench's own, dropped afterwards."""
-    name = f"gs_bench_{uuid.uuid4().hex[:8]}"
-    url = ADMIN_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
-    try:
-        yield url
-    finally:
-        with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-@contextmanager
-def fresh_vhost() -> Iterator[str]:
-    """A RabbitMQ vhost of the bench's own, deleted afterwards."""
-    name = f"gs-bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "--quiet", "add_vhost", name], check=True, capture_output=True)
-    try:
-        subprocess.run(
-            ["rabbitmqctl", "--quiet", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-            check=True,
-            capture_output=True,
-        )
-        yield f"{RABBITMQ_BASE}/{name}"
-    finally:
-        subprocess.run(
-            ["rabbitmqctl", "--quiet", "delete_vhost", name], check=True, capture_output=True
-        )
 
 
 def main() -> None:
