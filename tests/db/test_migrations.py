@@ -8,9 +8,10 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from game_scheduler.db.migrate import downgrade, ensure_database, migrate
+from game_scheduler.db.migrate import alembic_config, downgrade, ensure_database, migrate
 from game_scheduler.db.models import Base
 
 pytestmark = pytest.mark.integration
@@ -22,6 +23,10 @@ TABLES = {
     "game_status_schedule",
     "event_outbox",
     "processed_messages",
+    "guild_settings",
+    "user_settings",
+    "web_sessions",
+    "game_series",
 }
 
 
@@ -47,7 +52,7 @@ def test_migrate_creates_a_missing_database_and_is_safe_to_repeat(database_url: 
         assert ensure_database(fresh) is False
         with psycopg.connect(fresh) as conn:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        assert row == ("0001",)
+        assert row == (ScriptDirectory.from_config(alembic_config()).get_current_head(),)
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {fresh.rsplit('/', 1)[1]} WITH (FORCE)")

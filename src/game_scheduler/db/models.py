@@ -95,6 +95,12 @@ class GameSession(Base):
     status: Mapped[str] = mapped_column(
         String(20), nullable=False, server_default=text("'SCHEDULED'")
     )
+    series_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("game_series.id", ondelete="SET NULL"), index=True
+    )
+    discord_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Why the bot could not post or edit the game's message; null once it can.
+    post_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -197,3 +203,95 @@ class ProcessedMessage(Base):
 
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     processed_at: Mapped[datetime] = _created_at()
+
+
+def _settings_flag(default: bool) -> Mapped[bool]:
+    return mapped_column(
+        Boolean, nullable=False, server_default=text("true" if default else "false")
+    )
+
+
+class GuildSettings(Base):
+    """A server's defaults and rules: time zone, host roles, what a new game takes."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    timezone: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'UTC'"))
+    host_role_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), nullable=False, server_default=text("'{}'")
+    )
+    default_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    default_reminder_minutes: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    default_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    scheduled_events_enabled: Mapped[bool] = _settings_flag(True)
+    # Why the bot could not mirror games as Discord events (e.g. Manage Events missing).
+    scheduled_events_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class UserSettings(Base):
+    """A person's own preferences, across servers."""
+
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Null: the server's time zone.
+    timezone: Mapped[str | None] = mapped_column(Text)
+    dm_reminders: Mapped[bool] = _settings_flag(True)
+    # The secret in the person's calendar feed URL; rotating it ends the old URL.
+    calendar_token: Mapped[str | None] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class WebSession(Base):
+    """A signed-in person; the cookie holds a random token whose SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    token_sha256: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    username: Mapped[str] = mapped_column(Text, nullable=False)
+    csrf_token: Mapped[str] = mapped_column(Text, nullable=False)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The person's servers as Discord last reported them, and when.
+    guild_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), nullable=False, server_default=text("'{}'")
+    )
+    guilds_refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GameSeries(Base):
+    """A repeating game: an RRULE read in `timezone` from the wall-clock `local_start`."""
+
+    __tablename__ = "game_series"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    guild_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    host_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rrule: Mapped[str] = mapped_column(Text, nullable=False)
+    timezone: Mapped[str] = mapped_column(Text, nullable=False)
+    # Naive on purpose: 20:00 is 20:00 in `timezone` whatever its UTC offset that night.
+    local_start: Mapped[datetime] = mapped_column(DateTime(timezone=False), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    where: Mapped[str | None] = mapped_column(Text)
+    signup_instructions: Mapped[str | None] = mapped_column(Text)
+    expected_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_players: Mapped[int | None] = mapped_column(Integer)
+    reminder_minutes: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default=text("'{60,15}'")
+    )
+    carry_over_players: Mapped[bool] = _settings_flag(False)
+    active: Mapped[bool] = _settings_flag(True)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
