@@ -1,0 +1,68 @@
+"""Who may do what in a server: the one rule book the API, dashboard and commands call.
+
+Pure functions over what Discord reports about a member (their roles and those roles'
+permission bits, and the server's owner) and the server's own `host_role_ids`. Nothing
+here asks Discord; callers pass in what they know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Discord's permission bits (https://discord.com/developers/docs/topics/permissions).
+ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
+MANAGE_EVENTS = 1 << 33
+MANAGER_BITS = ADMINISTRATOR | MANAGE_GUILD | MANAGE_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person as one server knows them: their roles, and whether they own it."""
+
+    user_id: int
+    role_ids: frozenset[int]
+    is_owner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rights:
+    """What a member may do in one server."""
+
+    can_host: bool
+    can_manage: bool
+
+
+def role_permissions(
+    member: Member, permissions_by_role: Mapping[int, int], everyone_role_id: int | None = None
+) -> int:
+    """The union of the permission bits of the member's roles (and @everyone's)."""
+    bits = 0
+    role_ids = set(member.role_ids)
+    if everyone_role_id is not None:
+        role_ids.add(everyone_role_id)
+    for role_id in role_ids:
+        bits |= permissions_by_role.get(role_id, 0)
+    return bits
+
+
+def rights_of(
+    member: Member,
+    permissions: int,
+    host_role_ids: Iterable[int],
+) -> Rights:
+    """A member's rights from their combined permission bits and the server's host roles."""
+    can_manage = member.is_owner or bool(permissions & MANAGER_BITS)
+    can_host = can_manage or bool(member.role_ids & set(host_role_ids))
+    return Rights(can_host=can_host, can_manage=can_manage)
+
+
+def may_edit_game(user_id: int, rights: Rights, game_host_id: int) -> bool:
+    """A game's host may change it; so may anyone who manages its server."""
+    return rights.can_manage or user_id == game_host_id
+
+
+def may_act_for(user_id: int, rights: Rights, target_user_id: int | None) -> bool:
+    """A person joins and leaves as themself; managers may add or remove others."""
+    return rights.can_manage or target_user_id == user_id
