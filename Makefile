@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench services clean
+.PHONY: install run demo test lint bench services browser clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 services:
 	scripts/ensure-services.sh
 
+# Debian's Chromium, which the browser tests drive through Playwright.
+browser:
+	scripts/ensure-chromium.sh
+
 run: install services
 	$(BIN)/game-scheduler run
 
@@ -25,7 +29,7 @@ demo: install
 	$(BIN)/game-scheduler demo
 
 # pytest exits 5 when it collects nothing; make fails on any non-zero exit, so that fails too.
-test: install services lint
+test: install services browser lint
 	$(BIN)/pytest
 
 lint: install

@@ -3,38 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import discord
-import pytest
 
+from tests.fixtures.browser import CHROMIUM_ARGS
 from tests.fixtures.sandbox import SandboxHandle
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (Debian package: chromium)"
-)
 
 
 async def test_headless_chromium_renders_the_page(
-    discord_client: discord.Client, discord_sandbox: SandboxHandle, tmp_path: Path
+    discord_client: discord.Client,
+    discord_sandbox: SandboxHandle,
+    tmp_path: Path,
+    chromium_path: str,
 ) -> None:
     channel = await discord_client.fetch_channel(777_777_777_777_777_777)
     assert isinstance(channel, discord.TextChannel)
     await channel.send(embed=discord.Embed(title="Screenshot night", description="x" * 300))
     shot = tmp_path / "page.png"
-    assert CHROMIUM is not None
     process = await asyncio.create_subprocess_exec(
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
+        chromium_path,
+        *CHROMIUM_ARGS,
         "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
         "--window-size=1000,800",
         f"--screenshot={shot}",
