@@ -53,3 +53,20 @@ class TransitionNotAllowed(GameError):
         self.game_id = game_id
         self.current = current
         self.target = target
+
+
+class ParticipantNotFound(GameError):
+    """The game has no player (or placeholder) with this participant id."""
+
+    def __init__(self, game_id: UUID, participant_id: UUID) -> None:
+        super().__init__(f"this game has no player with id {participant_id}")
+        self.game_id = game_id
+        self.participant_id = participant_id
+
+
+class NotOnRoster(GameError):
+    """A roster change that names no one it can apply to (moving up the first player)."""
+
+    def __init__(self, game_id: UUID, reason: str) -> None:
+        super().__init__(reason)
+        self.game_id = game_id

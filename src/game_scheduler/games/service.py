@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,6 +28,7 @@ from game_scheduler.domain.roster import Roster, build_roster
 from game_scheduler.domain.schedule_plan import plan_schedule
 from game_scheduler.domain.status import GameStatus, is_open_for_joining, is_valid_transition
 from game_scheduler.domain.validation import (
+    InvalidField,
     check_duration,
     check_max_players,
     check_reminder_minutes,
@@ -40,6 +41,8 @@ from game_scheduler.games.errors import (
     GameNotFound,
     GameNotOpen,
     NotJoined,
+    NotOnRoster,
+    ParticipantNotFound,
     TransitionNotAllowed,
 )
 from game_scheduler.messaging.events import EventType
@@ -269,6 +272,117 @@ def leave_game(session: Session, game_id: uuid.UUID, user_id: int, *, now: datet
     session.flush()
     _write_event(session, EventType.GAME_UPDATED, game.id)
     return game
+
+
+def add_placeholder(
+    session: Session, game_id: uuid.UUID, display_name: str, *, now: datetime
+) -> JoinResult:
+    """Hold a seat for someone who is not on Discord: a named player without a user id."""
+    name = display_name.strip()
+    if not name:
+        raise InvalidField("display_name", "must name the person the seat is for")
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, "add a player")
+    participant = GameParticipant(game_id=game.id, user_id=None, display_name=name)
+    game.participants.append(participant)
+    game.updated_at = now
+    session.flush()
+    session.refresh(participant)
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return JoinResult(participant, roster_of(game).waitlist_position(participant))
+
+
+def _participant(game: GameSession, participant_id: uuid.UUID) -> GameParticipant:
+    found = next((p for p in game.participants if p.id == participant_id), None)
+    if found is None:
+        raise ParticipantNotFound(game.id, participant_id)
+    return found
+
+
+def remove_participant(
+    session: Session, game_id: uuid.UUID, participant_id: uuid.UUID, *, now: datetime
+) -> GameSession:
+    """Take a player or placeholder off the roster (a host's act); the waitlist moves up."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, "remove a player")
+    game.participants.remove(_participant(game, participant_id))
+    game.updated_at = now
+    session.flush()
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return game
+
+
+def move_up(
+    session: Session, game_id: uuid.UUID, participant_id: uuid.UUID, *, now: datetime
+) -> GameSession:
+    """Swap a player with the one before them; the first waiting player moves into a seat."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, "change the order")
+    moving = _participant(game, participant_id)
+    place = game.participants.index(moving)
+    if place == 0:
+        raise NotOnRoster(game_id, "this player is already first")
+    ahead = game.participants[place - 1]
+    # The roster is join order, so moving up is trading join times with the one ahead.
+    moving.joined_at, ahead.joined_at = ahead.joined_at, moving.joined_at
+    if moving.joined_at == ahead.joined_at:
+        moving.joined_at = ahead.joined_at - timedelta(microseconds=1)
+    game.updated_at = now
+    session.flush()
+    session.expire(game, ["participants"])
+    _write_event(session, EventType.GAME_UPDATED, game.id)
+    return game
+
+
+def games_of_user(
+    session: Session, user_id: int, guild_ids: Sequence[int], *, limit: int = 50
+) -> list[GameSession]:
+    """Games not yet over that a person hosts or joined in these servers, soonest first."""
+    if not guild_ids:
+        return []
+    joined = select(GameParticipant.game_id).where(GameParticipant.user_id == user_id)
+    query = (
+        select(GameSession)
+        .options(selectinload(GameSession.participants))
+        .where(
+            GameSession.guild_id.in_(list(guild_ids)),
+            GameSession.status.in_([GameStatus.SCHEDULED.value, GameStatus.IN_PROGRESS.value]),
+            (GameSession.host_id == user_id) | GameSession.id.in_(joined),
+        )
+        .order_by(GameSession.scheduled_at, GameSession.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def games_of_guild(
+    session: Session,
+    guild_id: int,
+    *,
+    upcoming: bool,
+    status: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> list[GameSession]:
+    """A server's upcoming games (soonest first) or its finished ones (latest first)."""
+    open_statuses = [GameStatus.SCHEDULED.value, GameStatus.IN_PROGRESS.value]
+    query = select(GameSession).options(selectinload(GameSession.participants))
+    query = query.where(GameSession.guild_id == guild_id)
+    if upcoming:
+        query = query.where(GameSession.status.in_(open_statuses))
+        query = query.order_by(GameSession.scheduled_at, GameSession.id)
+    else:
+        query = query.where(GameSession.status.not_in(open_statuses))
+        query = query.order_by(GameSession.scheduled_at.desc(), GameSession.id)
+    if status is not None:
+        query = query.where(GameSession.status == status)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(GameSession.title.ilike(f"%{escaped}%", escape="\\"))
+    return list(session.scalars(query.limit(limit)))
 
 
 @dataclass(frozen=True)
