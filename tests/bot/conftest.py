@@ -14,11 +14,13 @@ import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.events.dm_fanout import DirectMessenger
-from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.events.handlers import EventHandlers, Outcome
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.clock import FrozenClock
 from game_scheduler.games import service
 from game_scheduler.games.service import NewGame
+from game_scheduler.messaging.consumer import ReceivedEvent
+from game_scheduler.messaging.events import Event, EventType
 
 GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
@@ -90,6 +92,13 @@ class Wired:
     clock: FrozenClock
     sessions: sessionmaker[Session]
     client: discord.Client
+
+    async def deliver(
+        self, event_type: EventType, data: dict[str, Any], *, message_id: str
+    ) -> Outcome:
+        """Hand the handlers one delivery of an event, as the consumer does."""
+        event = Event(event_type=event_type, data=data)
+        return await self.handlers.handle(ReceivedEvent.of(event, message_id))
 
 
 @pytest.fixture

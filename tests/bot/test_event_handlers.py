@@ -8,7 +8,9 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from game_scheduler.bot.events.handlers import Outcome
 from game_scheduler.domain.status import GameStatus
+from game_scheduler.messaging.events import EventType
 from tests.bot.conftest import (
     CHANNEL_ID,
     NOW,
@@ -35,7 +37,9 @@ def transition(game_id: uuid.UUID, target: GameStatus = GameStatus.IN_PROGRESS) 
 
 async def posted(wired: Wired, game_id: uuid.UUID) -> None:
     """Have the game's message posted, as game.created does."""
-    await wired.handlers._handle_game_created({"game_id": str(game_id)}, message_id=f"c-{game_id}")
+    await wired.deliver(
+        EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id=f"c-{game_id}"
+    )
 
 
 async def test_status_transition_sets_status_and_commits(wired: Wired) -> None:
@@ -157,3 +161,22 @@ async def test_in_progress_then_completed(wired: Wired, discord_sandbox: Sandbox
     assert game_row(wired.sessions, game_id).status == GameStatus.COMPLETED.value
     [message] = channel_messages(await discord_sandbox.state(), CHANNEL_ID)
     assert footer(message).startswith("Completed")
+
+
+async def test_a_delivery_says_what_it_did(wired: Wired) -> None:
+    game_id = create_game(wired.sessions)
+    await posted(wired, game_id)
+    due = EventType.GAME_STATUS_TRANSITION_DUE
+
+    applied = await wired.deliver(due, transition(game_id), message_id="t-1")
+    repeated = await wired.deliver(due, transition(game_id), message_id="t-1")
+    refused = await wired.deliver(due, transition(game_id, GameStatus.SCHEDULED), message_id="t-2")
+    missing = await wired.deliver(due, transition(uuid.uuid4()), message_id="t-3")
+
+    assert (applied, repeated, refused, missing) == (
+        Outcome.DONE,
+        Outcome.DUPLICATE,
+        Outcome.NOT_ALLOWED,
+        Outcome.MISSING,
+    )
+    assert game_row(wired.sessions, game_id).status == GameStatus.IN_PROGRESS.value

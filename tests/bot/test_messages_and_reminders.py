@@ -11,6 +11,7 @@ import pytest
 
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
+from game_scheduler.messaging.events import EventType
 from tests.bot.conftest import (
     CHANNEL_ID,
     NOW,
@@ -42,9 +43,9 @@ async def test_created_posts_once_and_stores_the_message_id(
     game_id = create_game(wired.sessions, title="Catan @everyone night", players=[11])
 
     data = {"game_id": str(game_id)}
-    await wired.handlers._handle_game_created(data, message_id="c-1")
-    await wired.handlers._handle_game_created(data, message_id="c-1")  # redelivered
-    await wired.handlers._handle_game_created(data, message_id="c-2")  # posted already: refresh
+    await wired.deliver(EventType.GAME_CREATED, data, message_id="c-1")
+    await wired.deliver(EventType.GAME_CREATED, data, message_id="c-1")  # redelivered
+    await wired.deliver(EventType.GAME_CREATED, data, message_id="c-2")  # posted already: refresh
 
     [message] = channel_messages(await discord_sandbox.state())
     assert int(message["id"]) == game_row(wired.sessions, game_id).message_id
@@ -63,7 +64,7 @@ async def test_many_changes_coalesce_into_few_edits_showing_the_latest(
     wired: Wired, discord_sandbox: SandboxHandle
 ) -> None:
     game_id = create_game(wired.sessions)
-    await wired.handlers._handle_game_created({"game_id": str(game_id)}, message_id="c-1")
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="c-1")
 
     async def join(user_id: int) -> None:
         with wired.sessions.begin() as session:
@@ -83,12 +84,12 @@ async def test_a_deleted_message_is_posted_anew(
     wired: Wired, discord_sandbox: SandboxHandle
 ) -> None:
     game_id = create_game(wired.sessions)
-    await wired.handlers._handle_game_created({"game_id": str(game_id)}, message_id="c-1")
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="c-1")
     old_id = game_row(wired.sessions, game_id).message_id
     assert old_id is not None
     await wired.client.http.delete_message(CHANNEL_ID, old_id)
 
-    await wired.handlers._handle_game_updated({"game_id": str(game_id)}, message_id="u-1")
+    await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="u-1")
 
     [message] = channel_messages(await discord_sandbox.state())
     new_id = game_row(wired.sessions, game_id).message_id
@@ -100,10 +101,10 @@ async def test_reminder_dms_every_player_once_and_marks_the_waitlist(
 ) -> None:
     game_id = create_game(wired.sessions, players=[11, 12, 13, 14, 15], max_players=4)
 
-    await wired.handlers._handle_game_reminder_due(reminder(game_id), message_id="r-1")
-    await wired.handlers._handle_game_reminder_due(reminder(game_id), message_id="r-1")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(game_id), message_id="r-1")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(game_id), message_id="r-1")
     # The same reminder under another message id (a republished copy) is still the same one.
-    await wired.handlers._handle_game_reminder_due(reminder(game_id), message_id="r-1b")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(game_id), message_id="r-1b")
 
     state = await discord_sandbox.state()
     start = int((NOW + timedelta(hours=2)).timestamp())
@@ -125,8 +126,8 @@ async def test_reminder_for_a_started_or_cancelled_game_is_skipped(
         service.cancel_game(session, cancelled, now=NOW)
     wired.clock.advance(timedelta(hours=3))  # the bot was down past the start
 
-    await wired.handlers._handle_game_reminder_due(reminder(late), message_id="r-1")
-    await wired.handlers._handle_game_reminder_due(reminder(cancelled), message_id="r-2")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(late), message_id="r-1")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(cancelled), message_id="r-2")
 
     state = await discord_sandbox.state()
     assert dms_of(state, 21) == []
@@ -144,8 +145,8 @@ async def test_closed_dms_become_one_channel_mention(
         dm_channel = discord_sandbox.state_object.open_dm(user_id)
         await discord_sandbox.fault(f"POST /channels/{dm_channel.id}/messages", 403, code=50007)
 
-    await wired.handlers._handle_game_reminder_due(reminder(game_id), message_id="r-1")
-    await wired.handlers._handle_game_reminder_due(reminder(game_id, 15), message_id="r-2")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(game_id), message_id="r-1")
+    await wired.deliver(EventType.GAME_REMINDER_DUE, reminder(game_id, 15), message_id="r-2")
 
     state = await discord_sandbox.state()
     assert len(dms_of(state, 32)) == 2
@@ -159,12 +160,12 @@ async def test_cancelled_game_shows_it_and_tells_players(
     wired: Wired, discord_sandbox: SandboxHandle
 ) -> None:
     game_id = create_game(wired.sessions, players=[41, 42])
-    await wired.handlers._handle_game_created({"game_id": str(game_id)}, message_id="c-1")
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="c-1")
     with wired.sessions.begin() as session:
         service.cancel_game(session, game_id, now=NOW)
 
-    await wired.handlers._handle_game_cancelled({"game_id": str(game_id)}, message_id="x-1")
-    await wired.handlers._handle_game_cancelled({"game_id": str(game_id)}, message_id="x-1")
+    await wired.deliver(EventType.GAME_CANCELLED, {"game_id": str(game_id)}, message_id="x-1")
+    await wired.deliver(EventType.GAME_CANCELLED, {"game_id": str(game_id)}, message_id="x-1")
 
     state = await discord_sandbox.state()
     [message] = channel_messages(state)

@@ -52,8 +52,22 @@ class ReceivedEvent:
         """The event's type."""
         return self.event.event_type
 
+    @classmethod
+    def of(
+        cls, event: Event, message_id: str, *, redelivered: bool = False, delivery_count: int = 0
+    ) -> ReceivedEvent:
+        """The event as delivered, its payload validated; raises `ValueError` if invalid."""
+        return cls(
+            message_id=message_id,
+            event=event,
+            payload=parse_payload(event),
+            redelivered=redelivered,
+            delivery_count=delivery_count,
+        )
 
-EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
+
+# A handler may return what it did (the bot returns an `Outcome`); the consumer ignores it.
+EventHandler = Callable[[ReceivedEvent], Awaitable[object]]
 
 
 def decode_message(message: AbstractIncomingMessage) -> ReceivedEvent:
@@ -62,21 +76,18 @@ def decode_message(message: AbstractIncomingMessage) -> ReceivedEvent:
     event_type = message.type if message.type in _KNOWN_TYPES else None
     if not message_id:
         raise InvalidMessageError("message has no message_id", message_id=None, event_type=None)
+    delivery_count = (message.headers or {}).get("x-delivery-count", 0)
     try:
-        event = Event.from_json_bytes(message.body)
-        payload = parse_payload(event)
+        return ReceivedEvent.of(
+            Event.from_json_bytes(message.body),
+            message_id,
+            redelivered=bool(message.redelivered),
+            delivery_count=delivery_count if isinstance(delivery_count, int) else 0,
+        )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise InvalidMessageError(
             f"invalid event: {exc}", message_id=message_id, event_type=event_type
         ) from exc
-    delivery_count = (message.headers or {}).get("x-delivery-count", 0)
-    return ReceivedEvent(
-        message_id=message_id,
-        event=event,
-        payload=payload,
-        redelivered=bool(message.redelivered),
-        delivery_count=delivery_count if isinstance(delivery_count, int) else 0,
-    )
 
 
 class EventConsumer:

@@ -20,7 +20,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,11 +53,36 @@ from game_scheduler.messaging.schemas import (
     GameReminderDueEvent,
     GameStatusTransitionDueEvent,
     GameUpdatedEvent,
+    Payload,
 )
 
 logger = logging.getLogger(__name__)
 
-DataHandler = Callable[..., Awaitable[None]]
+P = TypeVar("P", bound=Payload)
+
+
+class Outcome(Enum):
+    """What handling one event did."""
+
+    DONE = "done"  # the change was made (and the event recorded as handled)
+    DUPLICATE = "duplicate"  # handled before: nothing changed (a transition still refreshes)
+    MISSING = "missing"  # the game does not exist (any more)
+    NOT_ALLOWED = "not_allowed"  # the status machine refuses the transition
+    SKIPPED = "skipped"  # nothing to do: a reminder for a game no longer scheduled or started
+
+
+@dataclass(frozen=True)
+class Route(Generic[P]):
+    """One row of the dispatch table: an event type's payload model and its typed handler."""
+
+    model: type[P]
+    handler: Callable[[P, str | None], Awaitable[Outcome]]
+
+    async def run(self, payload: Payload, message_id: str | None) -> Outcome:
+        """Call the handler with the payload the consumer validated against `model`."""
+        if not isinstance(payload, self.model):
+            raise TypeError(f"expected {self.model.__name__}, got {type(payload).__name__}")
+        return await self.handler(payload, message_id)
 
 
 @dataclass(frozen=True)
@@ -70,7 +96,11 @@ class _Audience:
 
 
 class EventHandlers:
-    """Maps each event type to its handler; the consumer calls `handle` per delivery."""
+    """Maps each event type to its typed handler; the consumer calls `handle` per delivery.
+
+    The consumer has validated the payload already (`ReceivedEvent.payload`); `handle`
+    dispatches on it once, and no handler validates again.
+    """
 
     def __init__(
         self,
@@ -83,25 +113,28 @@ class EventHandlers:
         self._refresher = refresher
         self._messenger = messenger
         self._clock = clock
-        self._handlers = self._register_event_handlers()
+        self._routes = self._register_event_handlers()
 
-    def _register_event_handlers(self) -> dict[EventType, DataHandler]:
+    def _register_event_handlers(self) -> dict[EventType, Route[Any]]:
+        # One row per event type; `Route` checks each handler takes its model's payload.
         return {
-            EventType.GAME_CREATED: self._handle_game_created,
-            EventType.GAME_UPDATED: self._handle_game_updated,
-            EventType.GAME_CANCELLED: self._handle_game_cancelled,
-            EventType.GAME_REMINDER_DUE: self._handle_game_reminder_due,
-            EventType.GAME_STATUS_TRANSITION_DUE: self._handle_status_transition_due,
+            EventType.GAME_CREATED: Route(GameCreatedEvent, self._on_game_created),
+            EventType.GAME_UPDATED: Route(GameUpdatedEvent, self._on_game_updated),
+            EventType.GAME_CANCELLED: Route(GameCancelledEvent, self._on_game_cancelled),
+            EventType.GAME_REMINDER_DUE: Route(GameReminderDueEvent, self._on_game_reminder_due),
+            EventType.GAME_STATUS_TRANSITION_DUE: Route(
+                GameStatusTransitionDueEvent, self._on_status_transition_due
+            ),
         }
 
     def consumer_handlers(self) -> Mapping[EventType, EventHandler]:
         """The handler table in the shape `EventConsumer` takes."""
-        return {event_type: self.handle for event_type in self._handlers}
+        return {event_type: self.handle for event_type in self._routes}
 
-    async def handle(self, received: ReceivedEvent) -> None:
-        """Run the handler of the event's type with its data and message id."""
-        handler = self._handlers[received.event_type]
-        await handler(received.event.data, message_id=received.message_id)
+    async def handle(self, received: ReceivedEvent) -> Outcome:
+        """Run the typed handler of the event's type on its validated payload."""
+        route = self._routes[received.event_type]
+        return await route.run(received.payload, received.message_id)
 
     # helpers ------------------------------------------------------------------------
 
@@ -140,58 +173,65 @@ class EventHandlers:
 
     # handlers -----------------------------------------------------------------------
 
-    async def _handle_game_created(
-        self, data: dict[str, Any], *, message_id: str | None = None
-    ) -> None:
+    async def _on_game_created(self, payload: GameCreatedEvent, message_id: str | None) -> Outcome:
         """Post the new game's message (or refresh it if it was posted already)."""
-        payload = GameCreatedEvent.model_validate(data)
-        await self._refresh_then_record(payload.game_id, message_id, "game.created")
+        return await self._refresh_then_record(payload.game_id, message_id, "game.created")
 
-    async def _handle_game_updated(
-        self, data: dict[str, Any], *, message_id: str | None = None
-    ) -> None:
+    async def _on_game_updated(self, payload: GameUpdatedEvent, message_id: str | None) -> Outcome:
         """Show the game's latest state in its message."""
-        payload = GameUpdatedEvent.model_validate(data)
-        await self._refresh_then_record(payload.game_id, message_id, "game.updated")
+        return await self._refresh_then_record(payload.game_id, message_id, "game.updated")
 
     async def _refresh_then_record(
         self, game_id: uuid.UUID, message_id: str | None, event_type: str
-    ) -> None:
+    ) -> Outcome:
         extra = {"game_id": str(game_id), "message_id": message_id, "event_type": event_type}
         if await self._already_handled(message_id):
             logger.info("duplicate event skipped", extra=extra)
-            return
+            return Outcome.DUPLICATE
         await self._refresh_game_message(game_id)
         await self._mark_handled(message_id)
         logger.info("game message refreshed", extra=extra)
+        return Outcome.DONE
 
     async def _handle_status_transition_due(
         self, data: dict[str, Any], *, message_id: str | None = None
     ) -> None:
-        """Move the game to the due status, commit, then refresh its message."""
+        """Move the game to the due status, commit, then refresh its message.
+
+        The entry point for a raw event `data` dict: it validates once and takes the typed
+        path `handle` takes for a delivery.
+        """
         payload = GameStatusTransitionDueEvent.model_validate(data)
+        await self._on_status_transition_due(payload, message_id)
+
+    async def _on_status_transition_due(
+        self, payload: GameStatusTransitionDueEvent, message_id: str | None
+    ) -> Outcome:
         extra: dict[str, Any] = {
             "game_id": str(payload.game_id),
             "target_status": payload.target_status,
             "message_id": message_id,
         }
-        outcome = await asyncio.to_thread(self._apply_transition, payload, message_id, extra)
-        if isinstance(outcome, PostedGame):
-            await self._refresh_game_message(payload.game_id, outcome)
-        elif outcome == "duplicate":
+        outcome, committed = await asyncio.to_thread(
+            self._apply_transition, payload, message_id, extra
+        )
+        if outcome is Outcome.DONE:
+            await self._refresh_game_message(payload.game_id, committed)
+        elif outcome is Outcome.DUPLICATE:
             await self._refresh_game_message(payload.game_id)
+        return outcome
 
     def _apply_transition(
         self,
         payload: GameStatusTransitionDueEvent,
         message_id: str | None,
         extra: dict[str, Any],
-    ) -> PostedGame | str:
-        """Apply the transition; the game as committed, or why nothing changed."""
+    ) -> tuple[Outcome, PostedGame | None]:
+        """Apply the transition: what happened, and the game as committed if it changed."""
         with self._sessions.begin() as session:
             if message_id is not None and not record_message_once(session, message_id):
                 logger.info("duplicate status transition; refreshing only", extra=extra)
-                return "duplicate"
+                return Outcome.DUPLICATE, None
             try:
                 # The service loads the game with its participants (locked) and checks the
                 # status machine: one place decides which transitions are allowed.
@@ -200,13 +240,13 @@ class EventHandlers:
                 )
             except GameNotFound:
                 logger.warning("status transition skipped: game not found", extra=extra)
-                return "missing"
+                return Outcome.MISSING, None
             except TransitionNotAllowed as exc:
                 logger.warning(
                     "status transition skipped: not allowed from the current status",
                     extra={**extra, "current_status": exc.current},
                 )
-                return "not_allowed"
+                return Outcome.NOT_ALLOWED, None
             # The attribute's history still holds the status the game had before.
             previous = next(iter(inspect(game).attrs.status.history.deleted), None)
             committed = PostedGame(game_message_of(game), game.channel_id, game.message_id)
@@ -218,13 +258,12 @@ class EventHandlers:
                 "transition_time": payload.transition_time,
             },
         )
-        return committed
+        return Outcome.DONE, committed
 
-    async def _handle_game_reminder_due(
-        self, data: dict[str, Any], *, message_id: str | None = None
-    ) -> None:
+    async def _on_game_reminder_due(
+        self, payload: GameReminderDueEvent, message_id: str | None
+    ) -> Outcome:
         """DM every player once: "<title> starts <t:unix:R>", the waitlisted told so."""
-        payload = GameReminderDueEvent.model_validate(data)
         extra = {
             "game_id": str(payload.game_id),
             "reminder_minutes": payload.reminder_minutes,
@@ -232,10 +271,12 @@ class EventHandlers:
         }
         if await self._already_handled(message_id):
             logger.info("duplicate reminder skipped", extra=extra)
-            return
+            return Outcome.DUPLICATE
         audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        outcome = Outcome.SKIPPED
         if audience is None:
             logger.warning("reminder skipped: game not found", extra=extra)
+            outcome = Outcome.MISSING
         elif audience.message.status is not GameStatus.SCHEDULED:
             logger.info(
                 "reminder skipped: game no longer scheduled",
@@ -244,6 +285,7 @@ class EventHandlers:
         elif audience.message.scheduled_at <= self._clock.now():
             logger.info("reminder skipped: game already started", extra=extra)
         else:
+            outcome = Outcome.DONE
             recipients = [
                 Recipient(u, reminder_text(audience.message, None)) for u in audience.confirmed
             ]
@@ -264,20 +306,22 @@ class EventHandlers:
                 channel_text=reminder_text(audience.message, None),
             )
         await self._mark_handled(message_id)
+        return outcome
 
-    async def _handle_game_cancelled(
-        self, data: dict[str, Any], *, message_id: str | None = None
-    ) -> None:
+    async def _on_game_cancelled(
+        self, payload: GameCancelledEvent, message_id: str | None
+    ) -> Outcome:
         """Show the game as cancelled (buttons disabled) and tell its players by DM."""
-        payload = GameCancelledEvent.model_validate(data)
         extra = {"game_id": str(payload.game_id), "message_id": message_id}
         if await self._already_handled(message_id):
             logger.info("duplicate cancellation skipped", extra=extra)
-            return
+            return Outcome.DUPLICATE
         await self._refresh_game_message(payload.game_id)
         audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        outcome = Outcome.DONE
         if audience is None:
             logger.warning("cancellation DMs skipped: game not found", extra=extra)
+            outcome = Outcome.MISSING
         else:
             text = cancelled_text(audience.message)
             await self._messenger.deliver(
@@ -289,3 +333,4 @@ class EventHandlers:
             )
         await self._mark_handled(message_id)
         logger.info("game cancellation shown", extra=extra)
+        return outcome
