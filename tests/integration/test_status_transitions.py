@@ -18,6 +18,7 @@ from game_scheduler.messaging.publisher import PikaPublisher
 from game_scheduler.messaging.topology import Topology
 from game_scheduler.scheduler.event_builders import build_status_transition_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
+from game_scheduler.scheduler.runner import build_daemon
 from tests.fixtures.rabbitmq import RabbitProbe, close_all_connections
 
 pytestmark = pytest.mark.integration
@@ -60,7 +61,7 @@ def status_daemon(
     database_url: str, rabbitmq_vhost_url: str, rabbitmq_topology: Topology
 ) -> Iterator[SchedulerDaemon]:
     """The status-transitions daemon, built with the wrapper's parameters, running."""
-    daemon = SchedulerDaemon(
+    daemon = build_daemon(
         database_url,
         rabbitmq_vhost_url,
         "game_status_schedule_changed",

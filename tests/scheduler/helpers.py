@@ -28,6 +28,7 @@ from game_scheduler.scheduler.event_builders import (
     build_status_transition_event,
 )
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
+from game_scheduler.scheduler.runner import build_daemon
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def make_daemon(
 ) -> SchedulerDaemon:
     """A daemon for `kind` with its own metrics registry and (by default) a FakePublisher."""
     kwargs.setdefault("registry", CollectorRegistry())
-    return SchedulerDaemon(
+    return build_daemon(
         database_url,
         "amqp://unused",
         kind.notify_channel,

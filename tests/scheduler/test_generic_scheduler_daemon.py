@@ -23,6 +23,7 @@ from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
 from game_scheduler.scheduler.postgres_listener import FakeListener, WakeReason
 from game_scheduler.scheduler.queries import PIPELINE_DEPTH
+from game_scheduler.scheduler.runner import build_daemon
 from tests.scheduler.helpers import (
     ALL_KINDS,
     NOTIFICATIONS,
@@ -45,7 +46,7 @@ EXPECTED_TYPES = {
 
 def test_unknown_field_is_rejected_at_construction() -> None:
     with pytest.raises(ScheduleConfigError, match="no column 'when'"):
-        SchedulerDaemon(
+        build_daemon(
             "postgresql://unused/db",
             "amqp://unused",
             "notification_schedule_changed",
@@ -329,7 +330,7 @@ def test_health_fails_when_the_loop_is_stuck(
 def test_sleep_uses_the_fake_listener_and_keeps_the_publisher_alive() -> None:
     listener = FakeListener()
     publisher = FakePublisher()
-    daemon = SchedulerDaemon(
+    daemon = build_daemon(
         "postgresql://unused/db",
         "amqp://unused",
         "event_outbox_changed",

@@ -51,6 +51,9 @@ class OutgoingMessage:
 class EventPublisher(Protocol):
     """What a scheduler daemon needs from a publisher."""
 
+    def connect(self) -> None:
+        """Connect now (publishing connects on demand too); raise `PublishError` if it fails."""
+
     def publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
         """Return only when the broker confirmed every message; raise `PublishError` otherwise."""
 
@@ -394,6 +397,7 @@ class FakePublisher:
         self.published: list[OutgoingMessage] = []
         self.batches: list[list[OutgoingMessage]] = []
         self.keepalives = 0
+        self.connects = 0
         self.closed = False
         self._failures_left = 0
         self._started: dict[int, list[OutgoingMessage]] = {}
@@ -401,6 +405,12 @@ class FakePublisher:
     def fail_next(self, n: int = 1) -> None:
         """Make the next `n` non-empty batches raise `PublishError` and record nothing."""
         self._failures_left = n
+
+    def connect(self) -> None:
+        """Count the call; raise `PublishError` once closed, as the real publisher does."""
+        if self.closed:
+            raise PublishError("publisher is closed")
+        self.connects += 1
 
     def publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
         """Record the batch as confirmed, or raise `PublishError` like a failed real batch."""

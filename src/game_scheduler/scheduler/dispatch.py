@@ -24,7 +24,6 @@ from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import (
     EventPublisher,
     OutgoingMessage,
-    PikaPublisher,
     SentBatch,
 )
 from game_scheduler.scheduler.metrics import SchedulerMetrics
@@ -93,13 +92,12 @@ class BatchDispatcher:
 
     def connect(self) -> None:
         """Open the broker connection now, so the first due row does not pay for it."""
-        if isinstance(self._publisher, PikaPublisher):
-            try:
-                self._publisher.connect()
-            except PublishError as exc:
-                log.warning(
-                    "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
-                )
+        try:
+            self._publisher.connect()
+        except PublishError as exc:
+            log.warning(
+                "cannot reach broker yet", extra={"schedule": self.name, "error": repr(exc)}
+            )
 
     def keepalive(self) -> None:
         """Let the publisher service its heartbeats while the daemon sleeps."""

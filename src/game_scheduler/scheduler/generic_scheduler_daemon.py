@@ -4,6 +4,10 @@ Loop: claim due rows in batches (`SELECT ... FOR UPDATE SKIP LOCKED`), publish t
 with publisher confirms, mark them processed, commit; when a batch comes back short, ask
 the database how long until the next row is due and wait that long on the LISTEN
 connection (or `max_timeout`), waking early on any NOTIFY. See docs/scheduler.md.
+
+The daemon takes its collaborators (engine, listener, publisher, metrics, clock) ready
+made; `scheduler.runner.build_daemon` builds them from URLs, with the daemon's original
+parameters, and is the one place that wires real connections.
 """
 
 from __future__ import annotations
@@ -16,19 +20,19 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from prometheus_client import REGISTRY, CollectorRegistry
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from game_scheduler.clock import Clock, SystemClock
+from game_scheduler.clock import Clock
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
-from game_scheduler.messaging.publisher import EventPublisher, PikaPublisher
+from game_scheduler.messaging.publisher import EventPublisher
 from game_scheduler.observability import Heartbeat
 from game_scheduler.scheduler.dispatch import BatchDispatcher
-from game_scheduler.scheduler.metrics import scheduler_metrics
-from game_scheduler.scheduler.postgres_listener import Listener, PostgresListener, WakeReason
-from game_scheduler.scheduler.queries import PIPELINE_DEPTH, ScheduleQueries, scheduler_engine
+from game_scheduler.scheduler.metrics import SchedulerMetrics
+from game_scheduler.scheduler.postgres_listener import Listener, WakeReason
+from game_scheduler.scheduler.queries import PIPELINE_DEPTH, ScheduleQueries
 
 log = logging.getLogger(__name__)
 
@@ -38,45 +42,46 @@ MAX_BACKOFF = 30.0  # seconds between retries after a database or broker failure
 
 
 class SchedulerDaemon:
-    """Publishes an event for every row of `model_class` once `time_field` has come."""
+    """Publishes an event for every row of a schedule table once its due time has come.
+
+    It owns what it is given: `close()` closes the publisher and the listener and disposes
+    of the engine.
+    """
 
     def __init__(
         self,
-        database_url: str,
-        rabbitmq_url: str,
+        queries: ScheduleQueries,
         notify_channel: str,
-        model_class: type[Any],
-        time_field: str,
-        status_field: str,
         event_builder: Callable[[Any], Event],
-        max_timeout: float = 900.0,  # seconds, longest sleep without looking at the table
         *,
+        engine: Engine,
+        listener: Listener,
+        publisher: EventPublisher,
+        metrics: SchedulerMetrics,
+        clock: Clock,
+        max_timeout: float = 900.0,  # seconds, longest sleep without looking at the table
         batch_size: int = 500,
-        publisher: EventPublisher | None = None,
-        listener: Listener | None = None,
-        clock: Clock | None = None,
         heartbeat: Heartbeat | None = None,
-        registry: CollectorRegistry = REGISTRY,
         keepalive_interval: float = 10.0,  # seconds between publisher keepalives while idle
     ) -> None:
         self.notify_channel = notify_channel
         self.event_builder = event_builder
         self.max_timeout = max_timeout
         self.batch_size = batch_size
-        self.queries = ScheduleQueries(model_class, time_field, status_field)
+        self.queries = queries
         self.name = self.queries.table_name
-        self._engine = scheduler_engine(database_url, f"scheduler:{self.name}")
+        self._engine = engine
         self._sessions = sessionmaker(self._engine)
-        self._listener: Listener = listener or PostgresListener(database_url, notify_channel)
-        self._clock = clock or SystemClock()
+        self._listener = listener
+        self._clock = clock
         self.heartbeat = heartbeat or Heartbeat(max_timeout + HEALTH_MARGIN)
-        self._metrics = scheduler_metrics(registry)
+        self._metrics = metrics
         self._metrics.init_labels(self.name)
         self._dispatcher = BatchDispatcher(
             self.name,
             self.queries,
             self._sessions,
-            publisher if publisher is not None else PikaPublisher(rabbitmq_url),
+            publisher,
             event_builder,
             batch_size=batch_size,
             metrics=self._metrics,

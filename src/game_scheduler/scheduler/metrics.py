@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Lag is due time to broker confirm; the target is a p99 under 10 ms, so the buckets are
 # fine at the low end and still show a backlog of minutes.
@@ -31,7 +31,7 @@ LAG_BUCKETS = (
 
 @dataclass(frozen=True)
 class SchedulerMetrics:
-    """The metric families; one set per registry, shared by every daemon in a process."""
+    """The metric families, registered once in a registry and injected into the daemon."""
 
     dispatch_lag: Histogram
     dispatched: Counter
@@ -99,14 +99,3 @@ class SchedulerMetrics:
         for lag in lags:
             histogram.observe(lag)
         self.dispatched.labels(schedule).inc(published)
-
-
-_by_registry: dict[int, SchedulerMetrics] = {}
-
-
-def scheduler_metrics(registry: CollectorRegistry = REGISTRY) -> SchedulerMetrics:
-    """The metric families of `registry`, created on first use (Prometheus forbids twice)."""
-    key = id(registry)
-    if key not in _by_registry:
-        _by_registry[key] = SchedulerMetrics.create(registry)
-    return _by_registry[key]
