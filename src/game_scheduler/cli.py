@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from game_scheduler.config import Settings
-from game_scheduler.logging import configure_logging
+from game_scheduler.log_config import configure_logging
 
 log = logging.getLogger(__name__)
 

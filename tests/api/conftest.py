@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.app import create_app
-from game_scheduler.clock import FrozenClock
 from game_scheduler.config import Settings
+from game_scheduler.testing import FrozenClock
 
 API_TOKEN = "test-token-" + "x" * 20
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -135,7 +136,7 @@ async def test_list_filters_by_status(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_list_rejects_bad_parameters(
-    client: httpx.AsyncClient, params: dict[str, object], field: str
+    client: httpx.AsyncClient, params: dict[str, Any], field: str
 ) -> None:
     response = await client.get("/api/v1/games", params=params)
 

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.app import create_app
-from game_scheduler.clock import FrozenClock
 from game_scheduler.config import Settings
+from game_scheduler.testing import FrozenClock
 from tests.api.conftest import API_TOKEN, count_rows, create, game_body
 
 pytestmark = pytest.mark.integration

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers, Outcome
 from game_scheduler.bot.refresher import MessageRefresher
-from game_scheduler.clock import FrozenClock
 from game_scheduler.games import service
 from game_scheduler.games.service import NewGame
 from game_scheduler.messaging.consumer import ReceivedEvent
 from game_scheduler.messaging.events import Event, EventType
+from game_scheduler.testing import FrozenClock
 
 GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002

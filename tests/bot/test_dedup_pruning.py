@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.bot import DEDUP_RETENTION, GameBot
-from game_scheduler.clock import FrozenClock
 from game_scheduler.db.models import ProcessedMessage
+from game_scheduler.testing import FrozenClock
 
 pytestmark = pytest.mark.integration
 

@@ -60,10 +60,12 @@ def test_migrate_creates_a_missing_database_and_is_safe_to_repeat(database_url: 
 
 def test_minimal_plain_sql_rows_are_valid(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
-        game_id = conn.execute(
+        inserted = conn.execute(
             "INSERT INTO game_sessions (guild_id, channel_id, host_id, title, scheduled_at)"
             " VALUES (1, 2, 3, 't', now() + interval '1 day') RETURNING id"
-        ).fetchone()[0]
+        ).fetchone()
+        assert inserted is not None
+        game_id = inserted[0]
         conn.execute("INSERT INTO game_participants (game_id, user_id) VALUES (%s, 4)", (game_id,))
         conn.execute(
             "INSERT INTO notification_schedule (game_id, reminder_minutes, notification_time)"
@@ -76,7 +78,7 @@ def test_minimal_plain_sql_rows_are_valid(database_url: str) -> None:
             (game_id,),
         )
         conn.execute("INSERT INTO event_outbox (event_type, payload) VALUES ('game.created', '{}')")
-        status, reminders = conn.execute(
-            "SELECT status, reminder_minutes FROM game_sessions"
-        ).fetchone()
+        row = conn.execute("SELECT status, reminder_minutes FROM game_sessions").fetchone()
+    assert row is not None
+    status, reminders = row
     assert (status, reminders) == ("SCHEDULED", [60, 15])

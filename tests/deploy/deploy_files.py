@@ -163,6 +163,7 @@ def _compose_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> A
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node)
     else:
+        assert isinstance(node, yaml.ScalarNode)
         value = loader.construct_scalar(node)
     return {"__compose_tag__": tag_suffix, "value": value}
 

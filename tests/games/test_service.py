@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.db.models import (
@@ -100,7 +100,7 @@ def test_a_time_change_replaces_the_schedule_even_a_sent_reminder(
     game_id = _create(session_factory)
     with session_factory.begin() as s:
         s.execute(
-            NotificationSchedule.__table__.update()
+            update(NotificationSchedule)
             .where(
                 NotificationSchedule.game_id == game_id, NotificationSchedule.reminder_minutes == 60
             )

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -82,8 +83,10 @@ def status_daemon(
     assert not thread.is_alive()
 
 
-def _receive(probe: RabbitProbe, queue: str, count: int, timeout: float = 5.0) -> list[tuple]:
-    received: list[tuple] = []
+def _receive(
+    probe: RabbitProbe, queue: str, count: int, timeout: float = 5.0
+) -> list[tuple[Any, ...]]:
+    received: list[tuple[Any, ...]] = []
     deadline = time.monotonic() + timeout
     while len(received) < count and time.monotonic() < deadline:
         message = probe.get(queue)

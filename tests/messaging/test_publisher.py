@@ -15,12 +15,12 @@ from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.publisher import (
     EventPublisher,
-    FakePublisher,
     OutgoingMessage,
     PikaPublisher,
     message_properties,
 )
 from game_scheduler.messaging.topology import Topology
+from game_scheduler.testing import FakePublisher
 from tests.fixtures.rabbitmq import RabbitProbe, close_all_connections
 from tests.messaging.samples import outgoing, reminder, sample_payloads
 

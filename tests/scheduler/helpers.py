@@ -17,11 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from game_scheduler.db.models import EventOutbox, GameStatusSchedule, NotificationSchedule
 from game_scheduler.messaging.events import Event
-from game_scheduler.messaging.publisher import (
-    EventPublisher,
-    FakePublisher,
-    SentBatch,
-)
+from game_scheduler.messaging.publisher import EventPublisher, SentBatch
 from game_scheduler.scheduler.event_builders import (
     build_game_reminder_event,
     build_outbox_event,
@@ -29,6 +25,7 @@ from game_scheduler.scheduler.event_builders import (
 )
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
 from game_scheduler.scheduler.runner import build_daemon
+from game_scheduler.testing import FakePublisher
 
 
 @dataclass(frozen=True)

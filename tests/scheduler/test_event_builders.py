@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -100,12 +102,12 @@ def test_an_outbox_row_of_unknown_type_is_refused() -> None:
 )
 def test_what_goes_on_the_wire_validates_as_the_consumer_reads_it(row: object) -> None:
     # The builders skip pydantic's validation for speed; the consumer's decoding must agree.
-    builder = {
+    builders: dict[type, Callable[[Any], Event]] = {
         NotificationSchedule: build_game_reminder_event,
         GameStatusSchedule: build_status_transition_event,
         EventOutbox: build_outbox_event,
-    }[type(row)]
-    event = builder(row)  # type: ignore[operator]
+    }
+    event = builders[type(row)](row)
     decoded = Event.from_json_bytes(event.to_json_bytes())
     assert decoded == event
     assert parse_payload(decoded).to_data() == parse_payload(event).to_data()

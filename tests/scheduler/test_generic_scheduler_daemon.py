@@ -16,14 +16,14 @@ from prometheus_client import CollectorRegistry
 
 from game_scheduler.db.models import NotificationSchedule
 from game_scheduler.messaging.events import EventType
-from game_scheduler.messaging.publisher import FakePublisher
 from game_scheduler.observability import Heartbeat, MetricsServer
 from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
-from game_scheduler.scheduler.postgres_listener import FakeListener, WakeReason
+from game_scheduler.scheduler.postgres_listener import WakeReason
 from game_scheduler.scheduler.queries import PIPELINE_DEPTH
 from game_scheduler.scheduler.runner import build_daemon
+from game_scheduler.testing import FakeListener, FakePublisher
 from tests.scheduler.helpers import (
     ALL_KINDS,
     NOTIFICATIONS,
@@ -244,7 +244,12 @@ def test_stop_finishes_the_batch_in_flight_and_run_returns(
     rows = 10 * (PIPELINE_DEPTH + 2)
     insert_rows(database_url, OUTBOX, rows, in_seconds=-1)
     started = threading.Event()
-    thread = threading.Thread(target=lambda: (started.set(), daemon.run()))
+
+    def run() -> None:
+        started.set()
+        daemon.run()
+
+    thread = threading.Thread(target=run)
     thread.start()
     started.wait()
     time.sleep(0.2)  # the first batch is being confirmed

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from game_scheduler.scheduler.postgres_listener import FakeListener, PostgresListener, WakeReason
+from game_scheduler.scheduler.postgres_listener import PostgresListener, WakeReason
+from game_scheduler.testing import FakeListener
 
 CHANNEL = "event_outbox_changed"
 

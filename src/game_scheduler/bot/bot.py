@@ -31,7 +31,7 @@ from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS, GamePresses
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
-from game_scheduler.logging import configure_logging
+from game_scheduler.log_config import configure_logging
 from game_scheduler.messaging.consumer import EventConsumer
 from game_scheduler.messaging.dedup import forget_processed_before
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology

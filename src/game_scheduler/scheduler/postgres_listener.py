@@ -6,7 +6,7 @@ thread or a signal handler) ends a wait at once. A dead connection is noticed wh
 socket reports an error (a terminated backend, a keepalive failure) or, at the latest, by a
 cheap `SELECT 1` after a quiet timeout; the listener then reconnects and returns
 `RECONNECTED`, because notifications sent while it was away are lost and the caller must
-look at the table once. `FakeListener` is the in-memory double for unit tests.
+look at the table once. `game_scheduler.testing.FakeListener` is the in-memory double.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ import enum
 import logging
 import os
 import select
-import threading
 import time
-from collections import deque
 from typing import Protocol
 
 import psycopg
@@ -39,7 +37,7 @@ class WakeReason(enum.Enum):
 
 
 class Listener(Protocol):
-    """What the daemon needs from a LISTEN connection; `PostgresListener` and `FakeListener`."""
+    """What the daemon needs from a LISTEN connection: `PostgresListener`, or a fake."""
 
     def connect(self) -> None:
         """Start listening now (otherwise the first wait does)."""
@@ -195,63 +193,3 @@ class PostgresListener:
             # It may be broken already; closing is best effort.
             with contextlib.suppress(psycopg.Error):
                 conn.close()
-
-
-class FakeListener:
-    """In-memory listener: tests call `notify()` and `drop()`; same `wait` contract."""
-
-    def __init__(self, channel: str = "fake") -> None:
-        self.channel = channel
-        self.reconnects = 0
-        self.waits: list[float] = []
-        self._events: deque[WakeReason] = deque()
-        self._cond = threading.Condition()
-        self._connected = False
-
-    def connect(self) -> None:
-        """Pretend to connect."""
-        with self._cond:
-            if self._connected:
-                return
-            self._connected = True
-
-    def notify(self) -> None:
-        """Deliver a NOTIFY."""
-        self._push(WakeReason.NOTIFIED)
-
-    def drop(self) -> None:
-        """Simulate a lost connection: the next wait reports a reconnect."""
-        with self._cond:
-            self.reconnects += 1
-        self._push(WakeReason.RECONNECTED)
-
-    def interrupt(self) -> None:
-        """End the current or next wait at once."""
-        self._push(WakeReason.INTERRUPTED)
-
-    def wait(self, timeout: float) -> WakeReason:
-        """Return the first pending event, or TIMEOUT after `timeout` seconds."""
-        deadline = time.monotonic() + max(timeout, 0.0)
-        with self._cond:
-            self.waits.append(timeout)
-            while not self._events:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return WakeReason.TIMEOUT
-                self._cond.wait(remaining)
-            reason = self._events.popleft()
-            if reason is WakeReason.NOTIFIED:
-                # Several NOTIFYs coalesce into one wake-up, as on the real connection.
-                while self._events and self._events[0] is WakeReason.NOTIFIED:
-                    self._events.popleft()
-            return reason
-
-    def close(self) -> None:
-        """Pretend to close."""
-        with self._cond:
-            self._connected = False
-
-    def _push(self, reason: WakeReason) -> None:
-        with self._cond:
-            self._events.append(reason)
-            self._cond.notify_all()

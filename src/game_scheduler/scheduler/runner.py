@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
-from game_scheduler.logging import configure_logging
+from game_scheduler.log_config import configure_logging
 from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher, PikaPublisher
 from game_scheduler.observability import Heartbeat, start_metrics_server

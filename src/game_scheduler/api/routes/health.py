@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import pika
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from game_scheduler.api.deps import Context
 from game_scheduler.api.metrics import ApiMetrics
 from game_scheduler.api.schemas import HealthOut
+from game_scheduler.messaging.broker_check import check_broker
 
 CHECK_TIMEOUT = 2.0  # seconds, per dependency
 log = logging.getLogger(__name__)
@@ -37,18 +37,6 @@ def check_database(session_factory: sessionmaker[Session]) -> None:
     """Ask the database for `SELECT 1`; raises when it cannot answer."""
     with session_factory() as session:
         session.execute(text("SELECT 1"))
-
-
-def check_broker(rabbitmq_url: str, timeout: float = CHECK_TIMEOUT) -> None:
-    """Open and close an AMQP connection (TCP, handshake, login); raises when that fails."""
-    parameters = pika.URLParameters(rabbitmq_url)
-    parameters.socket_timeout = timeout
-    parameters.stack_timeout = timeout
-    parameters.blocked_connection_timeout = timeout
-    parameters.connection_attempts = 1
-    parameters.retry_delay = 0
-    connection = pika.BlockingConnection(parameters)
-    connection.close()
 
 
 async def _run_check(name: str, check: Callable[[], None]) -> str:
@@ -75,7 +63,7 @@ async def readyz(context: Context, response: Response) -> HealthOut:
     """200 when the database and the broker both answer; 503 naming those that do not."""
     database, broker = await asyncio.gather(
         _run_check("database", lambda: check_database(context.session_factory)),
-        _run_check("broker", lambda: check_broker(context.settings.rabbitmq_url)),
+        _run_check("broker", lambda: check_broker(context.settings.rabbitmq_url, CHECK_TIMEOUT)),
     )
     checks = {"database": database, "broker": broker}
     ready = all(result == "ok" for result in checks.values())

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from game_scheduler.logging import JsonFormatter, TextFormatter, configure_logging
+from game_scheduler.log_config import JsonFormatter, TextFormatter, configure_logging
 
 
 def _record(**extra: object) -> logging.LogRecord:
