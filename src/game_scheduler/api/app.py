@@ -28,6 +28,7 @@ from game_scheduler.api.routes import games, health, participants
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
+from game_scheduler.web.app import install_dashboard
 
 API_DESCRIPTION = """\
 Schedule Discord game sessions. Every `/api/v1` route needs
@@ -65,14 +66,16 @@ def create_app(
         lifespan=lifespan,
     )
     metrics = ApiMetrics()
-    app.state.context = ApiContext(
+    context = ApiContext(
         settings=settings, clock=clock or SystemClock(), session_factory=session_factory
     )
+    app.state.context = context
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(games.router)
     app.include_router(participants.router)
+    install_dashboard(app, context, viewer_of=lambda request: None)
     # Added last, so outermost: metrics count the 401s the auth middleware answers too.
     app.add_middleware(BearerAuthMiddleware, token=settings.api_token.get_secret_value())
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -1,0 +1,149 @@
+"""A server's settings page, for its managers: time zone, host roles, game defaults."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from game_scheduler.db.models import GuildSettings
+from game_scheduler.domain.validation import (
+    InvalidField,
+    check_duration,
+    check_reminder_minutes,
+    check_snowflake,
+)
+from game_scheduler.web.deps import SignedIn, Web, WebContext, check_csrf, refuse, server_of
+from game_scheduler.web.forms import GameForm
+from game_scheduler.web.pages import flash_of, server_defaults
+from game_scheduler.web.viewer import ServerAccess, Viewer
+
+router = APIRouter(include_in_schema=False)
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA time zone name this machine knows, sorted."""
+    return tuple(sorted(available_timezones()))
+
+
+def _manager(viewer: Viewer, guild_id: int) -> ServerAccess:
+    server = server_of(viewer, guild_id)
+    if not server.rights.can_manage:
+        raise refuse("Only the server's managers may change its settings.")
+    return server
+
+
+def _render(
+    request: Request,
+    web: WebContext,
+    viewer: Viewer,
+    server: ServerAccess,
+    form: GameForm,
+    chosen_roles: list[str],
+    *,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return web.renderer.page(
+        request,
+        "settings.html",
+        status_code=status_code,
+        viewer=viewer,
+        server=server,
+        form=form,
+        chosen_roles=chosen_roles,
+        zones=zone_names(),
+        roles=web.directory.roles(server.guild_id),
+        channels=web.directory.channels(server.guild_id),
+        flash=flash,
+    )
+
+
+@router.get("/servers/{guild_id}/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request, guild_id: int, web: Web, viewer: SignedIn, done: str | None = None
+) -> HTMLResponse:
+    """The settings form with the server's current values."""
+    server = _manager(viewer, guild_id)
+    with web.api.session_factory() as session:
+        current = server_defaults(session, guild_id)
+        form = GameForm(
+            values={
+                "timezone": current.timezone,
+                "default_channel_id": str(current.default_channel_id or ""),
+                "default_reminder_minutes": ", ".join(
+                    str(m) for m in current.default_reminder_minutes or ()
+                ),
+                "default_duration_minutes": str(current.default_duration_minutes or ""),
+            }
+        )
+        roles = [str(r) for r in current.host_role_ids]
+    return _render(request, web, viewer, server, form, roles, flash=flash_of(done))
+
+
+def _read(form: GameForm, role_ids: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    zone = form.values["timezone"].strip()
+    if zone not in zone_names():
+        form.error("timezone", "is not a time zone name I know, e.g. Europe/Berlin")
+    values["timezone"] = zone
+    values["host_role_ids"] = [int(r) for r in role_ids if r.isascii() and r.isdigit()]
+    channel = form.values["default_channel_id"].strip()
+    values["default_channel_id"] = None
+    if channel:
+        try:
+            values["default_channel_id"] = check_snowflake("default_channel_id", int(channel))
+        except (ValueError, InvalidField):
+            form.error("default_channel_id", "must be a Discord channel id")
+    minutes_text = form.values["default_reminder_minutes"].replace(";", ",")
+    parts = [p.strip() for p in minutes_text.split(",") if p.strip()]
+    values["default_reminder_minutes"] = None
+    if parts:
+        try:
+            values["default_reminder_minutes"] = check_reminder_minutes([int(p) for p in parts])
+        except ValueError as exc:
+            reason = exc.reason if isinstance(exc, InvalidField) else "must be whole minutes"
+            form.error("default_reminder_minutes", reason)
+    duration = form.values["default_duration_minutes"].strip()
+    values["default_duration_minutes"] = None
+    if duration:
+        try:
+            values["default_duration_minutes"] = check_duration(int(duration))
+        except ValueError as exc:
+            reason = exc.reason if isinstance(exc, InvalidField) else "must be a whole number"
+            form.error("default_duration_minutes", reason)
+    return values
+
+
+@router.post("/servers/{guild_id}/settings")
+async def save_settings(request: Request, guild_id: int, web: Web, viewer: SignedIn) -> Response:
+    """Save the server's settings, or show the form again with what was wrong."""
+    posted = await request.form()
+    check_csrf(viewer, posted.get("csrf_token"))
+    server = _manager(viewer, guild_id)
+    names = ("timezone", "default_channel_id", "default_reminder_minutes")
+    form = GameForm(
+        values={n: str(posted.get(n) or "") for n in (*names, "default_duration_minutes")}
+    )
+    role_ids = [str(r) for r in posted.getlist("host_role_ids")]
+    values = _read(form, role_ids)
+    if form.errors:
+        return _render(request, web, viewer, server, form, role_ids, status_code=422)
+
+    def save() -> None:
+        with web.api.session_factory.begin() as session:
+            row = session.get(GuildSettings, guild_id, with_for_update=True)
+            if row is None:
+                row = GuildSettings(guild_id=guild_id)
+                session.add(row)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = web.api.clock.now()
+
+    await run_in_threadpool(save)
+    return RedirectResponse(f"/servers/{guild_id}/settings?done=settings", status_code=303)
