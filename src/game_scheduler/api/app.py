@@ -29,7 +29,6 @@ from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.web.app import install_dashboard
-from game_scheduler.web.directory import DiscordDirectory, bot_token_of
 
 API_DESCRIPTION = """\
 Schedule Discord game sessions. Every `/api/v1` route needs
@@ -54,12 +53,9 @@ def create_app(
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
 
-    directory = DiscordDirectory(settings.discord_api_base, bot_token_of(settings))
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        directory.close()
         if engine is not None:
             engine.dispose()
 
@@ -70,16 +66,15 @@ def create_app(
         lifespan=lifespan,
     )
     metrics = ApiMetrics()
-    context = ApiContext(
+    app.state.context = ApiContext(
         settings=settings, clock=clock or SystemClock(), session_factory=session_factory
     )
-    app.state.context = context
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(games.router)
     app.include_router(participants.router)
-    install_dashboard(app, context, viewer_of=lambda request: None, directory=directory)
+    install_dashboard(app)
     # Added last, so outermost: metrics count the 401s the auth middleware answers too.
     app.add_middleware(BearerAuthMiddleware, token=settings.api_token.get_secret_value())
     app.add_middleware(MetricsMiddleware, metrics=metrics)

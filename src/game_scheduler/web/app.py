@@ -11,23 +11,29 @@ from fastapi.staticfiles import StaticFiles
 from game_scheduler.api.deps import ApiContext
 from game_scheduler.web import actions, pages, settings_page
 from game_scheduler.web.deps import PageError, SignInNeeded, ViewerSource, WebContext
+from game_scheduler.web.directory import RestDirectory, bot_token_of
 from game_scheduler.web.render import STATIC, Renderer
-from game_scheduler.web.viewer import Directory, EmptyDirectory
+from game_scheduler.web.viewer import Directory, Viewer
+
+
+def _nobody(request: Request) -> Viewer | None:
+    return None
 
 
 def install_dashboard(
     app: FastAPI,
-    context: ApiContext,
     *,
-    viewer_of: ViewerSource,
+    viewer_of: ViewerSource | None = None,
     directory: Directory | None = None,
 ) -> None:
-    """Serve the dashboard at `/` from the API app."""
+    """Serve the dashboard at `/` from the API app (whose `state.context` is set)."""
+    context: ApiContext = app.state.context
+    settings = context.settings
     app.state.web = WebContext(
         api=context,
         renderer=Renderer(),
-        directory=directory or EmptyDirectory(),
-        viewer_of=viewer_of,
+        directory=directory or RestDirectory(settings.discord_api_base, bot_token_of(settings)),
+        viewer_of=viewer_of or _nobody,
     )
 
     async def on_page_error(request: Request, exc: Exception) -> Response:

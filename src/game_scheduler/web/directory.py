@@ -1,4 +1,4 @@
-"""`DiscordDirectory`: a server's channels, roles and member names from Discord's REST API.
+"""`RestDirectory`: a server's channels, roles and member names from Discord's REST API.
 
 Asked with the bot's token, as the bot sees the server (the sandbox in development). A
 page asks often and Discord changes rarely, so answers are kept for a minute; a Discord
@@ -32,7 +32,7 @@ def bot_token_of(settings: Settings) -> str:
     return token.get_secret_value() if token is not None else SANDBOX_TOKEN
 
 
-class DiscordDirectory:
+class RestDirectory:
     """Channels, roles and names of a server, read from Discord and kept for a minute."""
 
     def __init__(self, api_base: str, token: str) -> None:
