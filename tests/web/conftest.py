@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.app import create_app
-from game_scheduler.clock import FrozenClock
 from game_scheduler.config import Settings
 from game_scheduler.domain.permissions import Rights
+from game_scheduler.testing import FrozenClock
 from game_scheduler.web.viewer import Named, ServerAccess, Viewer
 
 NOW = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
