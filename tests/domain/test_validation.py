@@ -28,6 +28,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
         (lambda: check_reminder_minutes([15, 15]), "reminder_minutes", "repeat"),
         (lambda: check_reminder_minutes([-5]), "reminder_minutes", "1 to 10080"),
         (lambda: check_reminder_minutes([10_081]), "reminder_minutes", "1 to 10080"),
+        (lambda: check_reminder_minutes(list(range(1, 51))), "reminder_minutes", "at most 10"),
         (lambda: check_max_players(0), "max_players", "1 to 100"),
         (lambda: check_snowflake("guild_id", 0), "guild_id", "Discord id"),
         (lambda: check_snowflake("guild_id", 2**63), "guild_id", "Discord id"),

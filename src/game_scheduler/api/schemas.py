@@ -34,10 +34,10 @@ from game_scheduler.domain.status import GameStatus
 from game_scheduler.domain.validation import (
     MAX_DURATION_MINUTES,
     MAX_PLAYERS_LIMIT,
+    MAX_REMINDERS,
     MAX_TITLE_LENGTH,
 )
 
-MAX_REMINDERS = 10
 MAX_DESCRIPTION_LENGTH = 4000  # Discord embeds hold 4,096 characters of description
 MAX_SHORT_TEXT_LENGTH = 1000  # an embed field holds 1,024
 MAX_DISPLAY_NAME_LENGTH = 100

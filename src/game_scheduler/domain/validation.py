@@ -11,6 +11,7 @@ from game_scheduler.domain.schedule_plan import MAX_REMINDER_MINUTES
 MAX_TITLE_LENGTH = 200
 MAX_PLAYERS_LIMIT = 100
 MAX_DURATION_MINUTES = 7 * 24 * 60
+MAX_REMINDERS = 10
 # A horizon keeps every planned time (start plus a week of duration) far inside what
 # datetime and timestamptz can hold: year 9999 plus a duration used to overflow (a 500).
 MAX_SCHEDULE_AHEAD = timedelta(days=5 * 366)
@@ -60,7 +61,9 @@ def check_scheduled_at(scheduled_at: datetime, now: datetime) -> datetime:
 
 
 def check_reminder_minutes(minutes: Sequence[int]) -> list[int]:
-    """Distinct reminder offsets, each 1 to 10,080 minutes; returned largest first."""
+    """At most 10 distinct reminder offsets, each 1 to 10,080 minutes; largest first."""
+    if len(minutes) > MAX_REMINDERS:
+        raise InvalidField("reminder_minutes", f"at most {MAX_REMINDERS} reminders")
     if len(set(minutes)) != len(minutes):
         raise InvalidField("reminder_minutes", "must not repeat a value")
     for m in minutes:
