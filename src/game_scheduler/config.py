@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 SANDBOX_API_BASE = "http://127.0.0.1:8001/api/v10"
@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     scheduler_batch_size: int = Field(default=500, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Slash commands go to these guilds (instantly) instead of globally; comma-separated ids.
+    discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = ()
+
+    @field_validator("discord_guild_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @model_validator(mode="after")
     def _default_discord_api_base(self) -> Settings:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot import metrics
+from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
@@ -60,6 +61,7 @@ class GameBot(discord.Client):
         heartbeat: Heartbeat | None = None,
         prefetch: int = 32,
         guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
+        command_guild_ids: Sequence[int] = (),  # register slash commands there, not globally
     ) -> None:
         # Guilds only: interactions arrive without any intent, and no privileged one is needed.
         super().__init__(
@@ -71,6 +73,8 @@ class GameBot(discord.Client):
         self.messenger = DirectMessenger(self, sessions)
         self.event_handlers = EventHandlers(sessions, self.refresher, self.messenger, clock)
         self.press_handler = GamePresses(sessions, clock, self.refresher.mark_dirty)
+        self.command_tree = build_command_tree(self, sessions, clock, self.refresher.mark_dirty)
+        self._command_guild_ids = tuple(command_guild_ids)
         self.consumer = EventConsumer(
             rabbitmq_url,
             self.event_handlers.consumer_handlers(),
@@ -88,6 +92,11 @@ class GameBot(discord.Client):
         # Registered before the Gateway connects, so a press on any old message is handled.
         self.add_dynamic_items(*PERSISTENT_ITEMS)
         metrics.install_rate_limit_counter()
+        try:
+            await register_commands(self.command_tree, self._command_guild_ids)
+        except discord.HTTPException as exc:
+            # The bot still posts games and answers buttons; commands wait for a restart.
+            logger.error("could not register slash commands", extra={"error": repr(exc)})
         # REST works from here on, so events need not wait for the Gateway's READY.
         self._background.append(asyncio.create_task(self.consumer.run(), name="bot-consumer"))
         self._background.append(asyncio.create_task(self._watch_health(), name="bot-health"))
@@ -182,6 +191,7 @@ def build_bot(
         topology=topology,
         heartbeat=heartbeat,
         guild_ready_timeout=guild_ready_timeout,
+        command_guild_ids=settings.discord_guild_ids,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from game_scheduler.sandbox import control, interactions, page, rest
+from game_scheduler.sandbox import commands, control, interactions, page, rest
 from game_scheduler.sandbox.gateway import GatewayHub
 from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY, discord_api_middleware
 from game_scheduler.sandbox.state import SandboxState
@@ -25,6 +25,7 @@ def create_app() -> web.Application:
     app.router.add_routes(rest.routes)
     app.router.add_routes(interactions.routes)
     app.router.add_routes(control.routes)
+    app.router.add_routes(commands.routes)
     app.router.add_routes(page.routes)
     # discord.py appends its query to DEFAULT_GATEWAY as given, with or without a slash.
     app.router.add_get("/gateway", hub.handle)

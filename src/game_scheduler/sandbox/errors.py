@@ -7,8 +7,10 @@ from typing import Any
 # The JSON error codes the sandbox can answer with, and Discord's wording for them.
 ERROR_MESSAGES: dict[int, str] = {
     0: "General error",
+    10002: "Unknown Application",
     10003: "Unknown Channel",
     10004: "Unknown Guild",
+    10007: "Unknown Member",
     10008: "Unknown Message",
     10013: "Unknown User",
     10015: "Unknown Webhook",

@@ -143,10 +143,11 @@ class GatewayHub:
 
     async def _ready(self, request: web.Request, session: GatewaySession) -> None:
         guild_id = payloads.DEFAULT_GUILD_ID
+        described = [g for g in self._state.guilds if g != guild_id]
         ready: JSON = {
             "v": 10,
             "user": payloads.bot_user_payload(),
-            "guilds": [{"id": str(guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in [guild_id, *described]],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": gateway_url(request),
@@ -161,8 +162,9 @@ class GatewayHub:
             ready["shard"] = session.shard
         assert session.socket is not None  # set by the caller just before
         await _send(session.socket, self._next_frame(session, "READY", ready))
-        guild = payloads.guild_payload(guild_id, self._state.guild_channels(guild_id))
-        await _send(session.socket, self._next_frame(session, "GUILD_CREATE", guild))
+        for one in [guild_id, *described]:
+            guild = self._state.guild_create(one)
+            await _send(session.socket, self._next_frame(session, "GUILD_CREATE", guild))
 
     async def _resume(
         self, socket: web.WebSocketResponse, data: dict[str, Any]

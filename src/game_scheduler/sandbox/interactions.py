@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from game_scheduler.sandbox import payloads
-from game_scheduler.sandbox.errors import DiscordError, SandboxError
+from game_scheduler.sandbox.errors import DiscordError, SandboxError, invalid_form_body
 from game_scheduler.sandbox.gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, GatewayHub
 from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY, read_json
 from game_scheduler.sandbox.payloads import JSON
@@ -17,8 +17,23 @@ from game_scheduler.sandbox.validation import validate_message_body
 
 routes = web.RouteTableDef()
 
-COMPONENT_INTERACTION = 3
-PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 1, 4, 5, 6, 7, 9
+APPLICATION_COMMAND, COMPONENT_INTERACTION, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
+PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
+AUTOCOMPLETE_RESULT, MODAL = 8, 9
+# What Discord lets a bot answer each kind of interaction with.
+ALLOWED_RESPONSES = {
+    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, MODAL},
+    COMPONENT_INTERACTION: {
+        CHANNEL_MESSAGE,
+        DEFERRED_MESSAGE,
+        DEFERRED_UPDATE,
+        UPDATE_MESSAGE,
+        MODAL,
+    },
+    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+    MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
+}
+CHOICES_MAX = 25
 LOADING_FLAG = 1 << 7
 MESSAGE_COMPONENT_TYPES = frozenset({2, 3, 5, 6, 7, 8})
 
@@ -37,39 +52,55 @@ def _find_component(message: JSON, custom_id: str) -> JSON:
     raise ClickError(f"message {message['id']} has no component with custom_id {custom_id!r}")
 
 
-def _interaction_payload(
-    state: SandboxState, record: InteractionRecord, channel: Channel, message: JSON, kind: int
+def member_data(state: SandboxState, guild_id: int, user_id: int) -> JSON:
+    """The member object an interaction carries for a user in a guild."""
+    return state.member(guild_id, user_id)
+
+
+def interaction_payload(
+    state: SandboxState, record: InteractionRecord, channel: Channel, data: JSON
 ) -> JSON:
+    """An INTERACTION_CREATE payload for a record, in its channel, with the member's data."""
     user = state.user(record.user_id)
-    data: JSON = {
+    payload: JSON = {
         "id": str(record.id),
         "application_id": str(payloads.APPLICATION_ID),
-        "type": COMPONENT_INTERACTION,
-        "data": {"custom_id": record.custom_id, "component_type": kind},
+        "type": record.kind,
+        "data": data,
         "channel_id": str(channel.id),
         "channel": state.channel_payload(channel),
-        "message": message,
         "token": record.token,
         "version": 1,
-        "app_permissions": payloads.ALL_PERMISSIONS,
+        "app_permissions": str(channel.bot_permissions),
         "locale": "en-US",
         "entitlements": [],
         "attachment_size_limit": payloads.ATTACHMENT_SIZE_LIMIT,
     }
-    if kind != 2:
-        data["data"]["values"] = []
     if channel.guild_id is not None:
-        data.update(
+        payload.update(
             guild_id=str(channel.guild_id),
             guild={"id": str(channel.guild_id), "locale": "en-US", "features": []},
             guild_locale="en-US",
-            member=payloads.member_payload(user),
+            member=member_data(state, channel.guild_id, record.user_id),
             authorizing_integration_owners={"0": str(channel.guild_id)},
             context=0,
         )
     else:
-        data.update(user=user, authorizing_integration_owners={"1": str(record.user_id)}, context=1)
-    return data
+        payload.update(
+            user=user, authorizing_integration_owners={"1": str(record.user_id)}, context=1
+        )
+    return payload
+
+
+def _component_payload(
+    state: SandboxState, record: InteractionRecord, channel: Channel, message: JSON, kind: int
+) -> JSON:
+    data: JSON = {"custom_id": record.custom_id, "component_type": kind}
+    if kind != 2:
+        data["values"] = []
+    payload = interaction_payload(state, record, channel, data)
+    payload["message"] = message
+    return payload
 
 
 async def press_button(
@@ -87,7 +118,7 @@ async def press_button(
         message_id=message_id,
     )
     state.interactions[record.id] = record
-    payload = _interaction_payload(state, record, channel, stored.data, int(component["type"]))
+    payload = _component_payload(state, record, channel, stored.data, int(component["type"]))
     delivered = await hub.dispatch("INTERACTION_CREATE", payload)
     return record, delivered
 
@@ -112,6 +143,7 @@ def _new_reply(state: SandboxState, record: InteractionRecord, body: JSON) -> tu
         state.snowflakes.next(), channel.id, payloads.bot_user_payload()
     )
     payloads.apply_message_body(message, body)
+    state.add_ephemeral(channel, message)
     return message, True
 
 
@@ -142,6 +174,13 @@ async def interaction_callback(request: web.Request) -> web.Response:
     kind = int(body.get("type") or 0)
     data: JSON = body.get("data") or {}
     message: JSON | None = None
+    allowed = ALLOWED_RESPONSES.get(record.kind, set())
+    if (
+        kind == PONG
+        or kind not in allowed
+        or (kind == UPDATE_MESSAGE and record.message_id is None)
+    ):
+        raise DiscordError(400, 50035, {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
     if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
         validate_message_body(data, creating=kind == CHANNEL_MESSAGE)
     if kind == CHANNEL_MESSAGE:
@@ -150,12 +189,14 @@ async def interaction_callback(request: web.Request) -> web.Response:
     elif kind == DEFERRED_MESSAGE:
         flags = int(data.get("flags") or 0) | LOADING_FLAG
         message, record.ephemeral = _new_reply(state, record, {"content": "", "flags": flags})
-    elif kind == UPDATE_MESSAGE:
+    elif kind == UPDATE_MESSAGE and record.message_id is not None:
         _, stored = state.find_message(record.message_id)
         message = state.edit_message(stored, data)
         await _announce(hub, state, "MESSAGE_UPDATE", message)
-    elif kind not in (PONG, DEFERRED_UPDATE, MODAL):
-        raise DiscordError(400, 50035, {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
+    elif kind == AUTOCOMPLETE_RESULT:
+        record.choices = _checked_choices(data.get("choices"))
+    elif kind == MODAL:
+        record.modal = validate_modal(data)
     record.response_type = kind
     record.response = message
     # A defer is not yet an answer: wait for the edit or followup that carries it.
@@ -166,11 +207,54 @@ async def interaction_callback(request: web.Request) -> web.Response:
     return web.json_response(_callback_body(record, kind, message))
 
 
+def _checked_choices(choices: Any) -> list[JSON]:
+    """An autocomplete result's choices, refused as Discord refuses them (at most 25)."""
+    if not isinstance(choices, list):
+        raise invalid_form_body({"choices": {"_errors": [{"code": "LIST_TYPE_CONVERT"}]}})
+    if len(choices) > CHOICES_MAX:
+        too_many = {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer"}]}
+        raise invalid_form_body({"choices": too_many})
+    errors: JSON = {}
+    for index, choice in enumerate(choices):
+        name = str((choice or {}).get("name") or "")
+        if not 1 <= len(name) <= 100 or "value" not in choice:
+            errors[str(index)] = {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH"}]}}
+    if errors:
+        raise invalid_form_body({"choices": errors})
+    return [{"name": c["name"], "value": c["value"]} for c in choices]
+
+
+def validate_modal(data: JSON) -> JSON:
+    """A modal the bot opens: a title, a custom_id and 1 to 5 rows of text inputs."""
+    errors: JSON = {}
+    if not 1 <= len(str(data.get("title") or "")) <= 45:
+        errors["title"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "1 to 45"}]}
+    if not 1 <= len(str(data.get("custom_id") or "")) <= 100:
+        errors["custom_id"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH"}]}
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        errors["components"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "1 to 5"}]}
+    if errors:
+        raise invalid_form_body(errors)
+    return data
+
+
+def modal_inputs(modal: JSON) -> list[JSON]:
+    """The text inputs of a modal, in rows (type 1) or labels (type 18)."""
+    found: list[JSON] = []
+    for row in modal.get("components") or []:
+        if row.get("type") == 1:
+            found.extend(c for c in row.get("components") or [] if c.get("type") == 4)
+        elif row.get("type") == 18 and (row.get("component") or {}).get("type") == 4:
+            found.append(row["component"])
+    return found
+
+
 def _callback_body(record: InteractionRecord, kind: int, message: JSON | None) -> JSON:
     body: JSON = {
         "interaction": {
             "id": str(record.id),
-            "type": COMPONENT_INTERACTION,
+            "type": record.kind,
             "activity_instance_id": None,
             "response_message_id": message["id"] if message else None,
             "response_message_loading": kind == DEFERRED_MESSAGE,
@@ -201,7 +285,7 @@ async def create_followup(request: web.Request) -> web.Response:
 def _webhook_message(state: SandboxState, record: InteractionRecord, ref: str) -> JSON:
     """Resolve @original or a message id to a message this interaction may touch."""
     if ref == "@original":
-        if record.response_type in (DEFERRED_UPDATE, UPDATE_MESSAGE):
+        if record.response_type in (DEFERRED_UPDATE, UPDATE_MESSAGE) and record.message_id:
             return state.find_message(record.message_id)[1].data
         if record.response is None:
             raise DiscordError(404, 10008)
@@ -212,7 +296,7 @@ def _webhook_message(state: SandboxState, record: InteractionRecord, ref: str) -
     for message in candidates:
         if message["id"] == ref:
             return message
-    if ref == str(record.message_id):
+    if record.message_id is not None and ref == str(record.message_id):
         return state.find_message(record.message_id)[1].data
     raise DiscordError(404, 10008)
 

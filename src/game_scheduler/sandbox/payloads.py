@@ -18,6 +18,9 @@ DEFAULT_GUILD_NAME = "Sandbox Guild"
 GUILD_TEXT = 0
 DM = 1
 EPHEMERAL_FLAG = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
 # All permission bits Discord defines today, as the decimal string Discord sends.
 ALL_PERMISSIONS = str((1 << 51) - 1)
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes

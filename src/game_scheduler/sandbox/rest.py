@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from game_scheduler.sandbox import payloads
-from game_scheduler.sandbox.errors import invalid_form_body
+from game_scheduler.sandbox.errors import DiscordError, invalid_form_body
 from game_scheduler.sandbox.gateway import (
     INTENT_DIRECT_MESSAGES,
     INTENT_GUILD_MESSAGES,
@@ -125,10 +125,13 @@ async def get_guild_channels(request: web.Request) -> web.Response:
 
 @routes.get("/api/v10/guilds/{guild_id}/members/{user_id}")
 async def get_member(request: web.Request) -> web.Response:
-    """Return any user as a member of any guild."""
-    snowflake(request, "guild_id", 10004)
+    """Return a member: of a described guild only its members, else any user."""
+    guild_id = snowflake(request, "guild_id", 10004)
     user_id = snowflake(request, "user_id", 10013)
-    return web.json_response(payloads.member_payload(_state(request).user(user_id)))
+    guild = _state(request).guilds.get(guild_id)
+    if guild is not None and user_id not in guild.members and user_id != payloads.BOT_USER_ID:
+        raise DiscordError(404, 10007)
+    return web.json_response(_state(request).member(guild_id, user_id))
 
 
 # channels and messages --------------------------------------------------------------
@@ -152,6 +155,8 @@ async def trigger_typing(request: web.Request) -> web.Response:
 async def create_message(request: web.Request) -> web.Response:
     """Validate and store a new message, then dispatch MESSAGE_CREATE."""
     channel = await _channel(request)
+    if channel.bot_denied & (payloads.VIEW_CHANNEL | payloads.SEND_MESSAGES):
+        raise DiscordError(403, 50013)
     body = await read_json(request)
     validate_message_body(body, creating=True)
     earlier = _state(request).message_for_nonce(channel, body)

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game_scheduler.sandbox import payloads
+from game_scheduler.sandbox.app_commands import CommandRegistry
 from game_scheduler.sandbox.errors import DiscordError
 from game_scheduler.sandbox.faults import FaultTable
+from game_scheduler.sandbox.guilds import SandboxGuild, guild_create_payload
 from game_scheduler.sandbox.payloads import JSON
 from game_scheduler.sandbox.ratelimits import RateLimiter
 from game_scheduler.sandbox.snowflakes import SnowflakeGenerator
@@ -35,21 +37,32 @@ class Channel:
     guild_id: int | None = None
     recipient_id: int | None = None
     position: int = 0
+    name: str | None = None
     messages: dict[int, StoredMessage] = field(default_factory=dict)
+    bot_denied: int = 0  # permission bits the bot lacks here (a member overwrite on the bot)
+
+    @property
+    def bot_permissions(self) -> int:
+        """The bot's permission bits in this channel."""
+        return int(payloads.ALL_PERMISSIONS) & ~self.bot_denied
 
 
 @dataclass
 class InteractionRecord:
-    """A button press sent to the bot, and what the bot answered."""
+    """An interaction sent to the bot (a press, a command, a modal), and what the bot answered."""
 
     id: int
     token: str
     custom_id: str
     user_id: int
     channel_id: int
-    message_id: int
+    message_id: int | None  # the message a component was on; None for commands
+    kind: int = 3  # Discord's interaction type: 2 command, 3 component, 4 autocomplete, 5 modal
+    command: str | None = None  # "game create" for a command or its autocomplete
     response_type: int | None = None
     response: JSON | None = None  # the message the bot answered with (type 4) or updated (7)
+    modal: JSON | None = None  # the modal the bot opened (type 9)
+    choices: list[JSON] | None = None  # the autocomplete result (type 8)
     ephemeral: bool = False
     followups: list[JSON] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -59,11 +72,15 @@ class InteractionRecord:
         response = self.response or {}
         return {
             "id": str(self.id),
+            "kind": self.kind,
+            "command": self.command,
             "custom_id": self.custom_id,
             "user_id": str(self.user_id),
             "channel_id": str(self.channel_id),
-            "message_id": str(self.message_id),
+            "message_id": None if self.message_id is None else str(self.message_id),
             "type": self.response_type,
+            "modal": self.modal,
+            "choices": self.choices,
             "content": response.get("content"),
             "embeds": response.get("embeds", []),
             "components": response.get("components", []),
@@ -73,6 +90,7 @@ class InteractionRecord:
                     "id": f["id"],
                     "content": f.get("content"),
                     "embeds": f.get("embeds", []),
+                    "components": f.get("components", []),
                     "ephemeral": bool(f.get("flags", 0) & payloads.EPHEMERAL_FLAG),
                 }
                 for f in self.followups
@@ -91,7 +109,13 @@ class SandboxState:
         self.channels: dict[int, Channel] = {}
         self.dm_channel_by_user: dict[int, int] = {}
         self.message_channel: dict[int, int] = {}
+        # Ephemeral replies: seen by one user only, never in a channel, but their buttons work.
+        self.ephemeral: dict[int, tuple[int, StoredMessage]] = {}
+        self.guilds: dict[int, SandboxGuild] = {}
         self.interactions: dict[int, InteractionRecord] = {}
+        # The application's commands outlive a reset, as the bot's login does: a bot
+        # registers them once at startup.
+        self.app_commands = CommandRegistry(self.snowflakes)
         # (channel id, nonce) -> message id, for sends with enforce_nonce, as Discord keeps.
         self.nonces: dict[tuple[int, str], int] = {}
 
@@ -103,6 +127,8 @@ class SandboxState:
         self.channels.clear()
         self.dm_channel_by_user.clear()
         self.message_channel.clear()
+        self.ephemeral.clear()
+        self.guilds.clear()
         self.interactions.clear()
         self.nonces.clear()
 
@@ -116,8 +142,11 @@ class SandboxState:
             self.users[user_id] = payloads.user_payload(user_id)
         return self.users[user_id]
 
-    def channel(self, channel_id: int) -> tuple[Channel, bool]:
-        """Return a channel and whether it was just made; unknown ids become guild channels."""
+    def channel(self, channel_id: int, guild_id: int | None = None) -> tuple[Channel, bool]:
+        """Return a channel and whether it was just made; unknown ids become guild channels.
+
+        A new channel joins `guild_id`, or the sandbox guild when none is given.
+        """
         found = self.channels.get(channel_id)
         if found is not None:
             return found, False
@@ -125,11 +154,39 @@ class SandboxState:
         made = Channel(
             id=channel_id,
             type=payloads.GUILD_TEXT,
-            guild_id=payloads.DEFAULT_GUILD_ID,
+            guild_id=guild_id or payloads.DEFAULT_GUILD_ID,
             position=len(guild_channels),
         )
         self.channels[channel_id] = made
         return made, True
+
+    def add_guild(self, guild: SandboxGuild) -> JSON:
+        """Create or replace a described guild and its channels; return its GUILD_CREATE."""
+        self.guilds[guild.id] = guild
+        users: dict[int, JSON] = {}
+        for user_id, (username, _) in guild.members.items():
+            user = self.user(user_id)
+            user["username"] = user["global_name"] = username
+            users[user_id] = user
+        for position, (channel_id, name) in enumerate(guild.channels):
+            channel, _ = self.channel(channel_id, guild.id)
+            channel.guild_id, channel.name, channel.position = guild.id, name, position
+        return guild_create_payload(guild, self.guild_channels(guild.id), users)
+
+    def guild_create(self, guild_id: int) -> JSON:
+        """The GUILD_CREATE payload of any guild, described or not."""
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            return payloads.guild_payload(guild_id, self.guild_channels(guild_id))
+        users = {user_id: self.user(user_id) for user_id in guild.members}
+        return guild_create_payload(guild, self.guild_channels(guild_id), users)
+
+    def member(self, guild_id: int, user_id: int) -> JSON:
+        """A user as a member of a guild: a described guild's roles, else every permission."""
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            return payloads.member_payload(self.user(user_id))
+        return guild.member_payload(self.user(user_id))
 
     def open_dm(self, user_id: int) -> Channel:
         """Return the DM channel with a user, opening it on first use."""
@@ -150,6 +207,11 @@ class SandboxState:
         else:
             guild_id = channel.guild_id or payloads.DEFAULT_GUILD_ID
             data = payloads.guild_channel_payload(channel.id, guild_id, channel.position)
+            if channel.name:
+                data["name"] = channel.name
+            if channel.bot_denied:
+                overwrite = {"id": str(payloads.BOT_USER_ID), "type": 1, "allow": "0"}
+                data["permission_overwrites"] = [{**overwrite, "deny": str(channel.bot_denied)}]
         if channel.messages:
             data["last_message_id"] = str(next(reversed(channel.messages)))
         return data
@@ -205,8 +267,15 @@ class SandboxState:
             raise DiscordError(404, 10008)
         self.message_channel.pop(message_id, None)
 
+    def add_ephemeral(self, channel: Channel, data: JSON) -> None:
+        """Remember an ephemeral reply so that its buttons can be pressed and it edited."""
+        self.ephemeral[int(data["id"])] = (channel.id, StoredMessage(data))
+
     def find_message(self, message_id: int) -> tuple[Channel, StoredMessage]:
-        """Find a message in any channel by its id alone."""
+        """Find a message in any channel (or an ephemeral reply) by its id alone."""
+        if message_id in self.ephemeral:
+            reply_channel, stored = self.ephemeral[message_id]
+            return self.channels[reply_channel], stored
         channel_id = self.message_channel.get(message_id)
         channel = self.channels.get(channel_id) if channel_id is not None else None
         if channel is None or message_id not in channel.messages:
@@ -231,5 +300,6 @@ class SandboxState:
             "channels": channels,
             "dms": dms,
             "interactions": {str(i): r.snapshot() for i, r in self.interactions.items()},
+            "commands": self.app_commands.snapshot(),
             "faults": self.faults.describe(),
         }
