@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -54,7 +55,7 @@ async def test_a_host_role_member_creates_in_the_servers_zone(world: World, serv
         world, server, "create", server.host_id, title="Role host", when="tomorrow 19:30"
     )
     [game] = world.games(title="Role host")
-    local = game.scheduled_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    local = game.scheduled_at.astimezone(ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (19, 30)
     assert "in America/New_York" in seen(answer)
 
@@ -76,7 +77,8 @@ async def test_list_and_mine(world: World, server: Server) -> None:
     assert "**Listed game**" in listed
     assert "1/4 players" in listed
     mine = seen(await run(world, server, "mine", server.plain_id))
-    assert "**Listed game**" in mine and "(you joined)" in mine
+    assert "**Listed game**" in mine
+    assert "(you joined)" in mine
     hosted = seen(await run(world, server, "mine", server.host_id))
     assert "(you host)" in hosted
     nothing = seen(await run(world, server, "mine", server.owner_id))
