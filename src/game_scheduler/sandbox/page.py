@@ -183,9 +183,13 @@ max-width:520px}.embed-title{font-weight:bold;color:#fff}.embed-author{font-size
 .danger{background:#da373c}.link{background:#4e5058;text-decoration:none}
 .button:disabled{opacity:.5;cursor:not-allowed}#toast{position:fixed;bottom:1em;right:1em;
 background:#111214;padding:.6em 1em;border-radius:4px;display:none;max-width:400px}
+#command-form{margin:.6em 0}.answer{white-space:pre-wrap;color:#dbdee1}
+#modal{display:none;position:fixed;top:10%;left:30%;width:40%;background:#313338;padding:1em;
+border-radius:6px;box-shadow:0 0 20px #000}#modal label{display:block;margin:.4em 0}
+#modal input,#modal textarea{display:block;width:100%}
 """
 
-_SCRIPT = """
+_SCRIPT = r"""
 const userInput = document.getElementById('user-id');
 userInput.value = localStorage.getItem('sandboxUserId') || userInput.value;
 userInput.addEventListener('change', () => localStorage.setItem('sandboxUserId', userInput.value));
@@ -207,6 +211,75 @@ document.addEventListener('click', async (event) => {
                      : 'No bot is connected to the gateway.');
   refresh();
 });
+// The command box: "/game create title:Raid when:friday 8pm seats:4" as the user above.
+function parseCommand(text){
+  const parts = text.trim().replace(/^\//, '').split(/\s+(?=[a-z][\w-]*:)/i);
+  const head = (parts.shift() || '').split(/\s+/);
+  const options = {};
+  for (const part of parts) {
+    const at = part.indexOf(':');
+    options[part.slice(0, at)] = part.slice(at + 1).trim();
+  }
+  return {name: head[0] || '', subcommand: head[1] || null, options: options};
+}
+function answerText(data){
+  const r = data.response || {};
+  const followups = (r.followups || []).map(f => f.content).join(' ');
+  return r.content || followups || '(nothing yet)';
+}
+const modalBox = document.getElementById('modal');
+function showModal(interactionId, modal){
+  const inputs = [];
+  for (const row of modal.components || []) {
+    const items = row.component ? [row.component] : (row.components || []);
+    for (const item of items) if (item.type === 4) inputs.push(item);
+  }
+  modalBox.innerHTML = '';
+  const title = document.createElement('h2'); title.textContent = modal.title;
+  modalBox.appendChild(title);
+  for (const item of inputs) {
+    const label = document.createElement('label'); label.textContent = item.label || item.custom_id;
+    const input = document.createElement(item.style === 2 ? 'textarea' : 'input');
+    input.value = item.value || ''; input.dataset.customId = item.custom_id;
+    label.appendChild(input); modalBox.appendChild(label);
+  }
+  const submit = document.createElement('button'); submit.textContent = 'Submit';
+  submit.className = 'button primary';
+  submit.addEventListener('click', async (event) => {
+    event.stopPropagation();
+    const values = {};
+    for (const input of modalBox.querySelectorAll('[data-custom-id]')) {
+      values[input.dataset.customId] = input.value;
+    }
+    const response = await fetch('/sandbox/modal', {method: 'POST',
+      headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({interaction_id: interactionId, custom_id: modal.custom_id,
+        user_id: userInput.value, values: values, wait: true})});
+    const data = await response.json();
+    modalBox.style.display = 'none';
+    say(response.ok ? 'Bot answered: ' + answerText(data) : 'Error: ' + data.error);
+    refresh();
+  });
+  modalBox.appendChild(submit);
+  modalBox.style.display = 'block';
+}
+document.getElementById('command-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const parsed = parseCommand(document.getElementById('command').value);
+  const response = await fetch('/sandbox/command', {method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({...parsed, user_id: userInput.value,
+      channel_id: document.getElementById('command-channel').value, wait: true})});
+  const data = await response.json();
+  if (!response.ok) { say('Error: ' + data.error); return; }
+  if (!data.delivered) { say('No bot is connected to the gateway.'); return; }
+  if (data.response && data.response.modal) {
+    showModal(data.interaction_id, data.response.modal);
+    return;
+  }
+  document.getElementById('command-answer').textContent = answerText(data);
+  refresh();
+});
 async function refresh(){
   const response = await fetch('/?fragment=1');
   if (response.ok) document.getElementById('content').innerHTML = await response.text();
@@ -223,8 +296,13 @@ def render_page(snapshot: dict[str, Any]) -> str:
         f"<style>{_STYLE}</style></head><body>"
         "<h1>Game Scheduler: Discord sandbox</h1>"
         '<p class="warn">A development tool, not Discord. Nothing here leaves this machine.</p>'
-        '<label>Click buttons as user id <input id="user-id" value="100000000000000001">'
-        "</label>"
+        '<label>Act as user id <input id="user-id" value="900000000000000003"></label>'
+        '<form id="command-form"><label>Command '
+        '<input id="command" size="60" '
+        'placeholder="/game create title:Raid when:friday 8pm seats:4"></label> '
+        '<label>in channel <input id="command-channel" value="900000000000000002"></label> '
+        '<button class="button primary" type="submit">Send</button></form>'
+        '<p id="command-answer" class="answer"></p><div id="modal"></div>'
         f'<div id="content">{render_content(snapshot)}</div>'
         f'<div id="toast"></div><script>{_SCRIPT}</script></body></html>'
     )
