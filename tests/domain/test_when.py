@@ -94,14 +94,11 @@ def test_placing_a_wall_time_finds_the_instants_that_show_it(case: tuple[str, da
     else:
         assert instants == []
         # The offered time exists, lies after the asked one by exactly the gap, and is real.
-        gap = (
-            placed.local.utcoffset()
-            - (placed.instant - timedelta(hours=4))
-            .astimezone(  # type: ignore[operator]
-                tz
-            )
-            .utcoffset()
-        )
+        after = placed.local.utcoffset()
+        before = (placed.instant - timedelta(hours=4)).astimezone(tz).utcoffset()
+        assert after is not None
+        assert before is not None
+        gap = after - before
         assert placed.local.replace(tzinfo=None) - wall == gap
         assert _instants_showing(placed.local.replace(tzinfo=None), tz) == [placed.instant]
 
