@@ -108,6 +108,8 @@ async def test_create_takes_every_option(world: World) -> None:
         ({"reminders": ", ".join(f"{m}m" for m in range(1, 51))}, ["at most 10 reminders"]),
         ({"reminders": "1d, later"}, ["'later'", "`1d, 2h, 15m`"]),
         ({"title": "x" * 300}, ["`title` must be 1 to 200 characters (yours has 300)"]),
+        ({"description": "x" * 4001}, ["`description` must be at most 4000 characters"]),
+        ({"where": "x" * 1001}, ["`where` must be at most 1000 characters"]),
     ],
 )
 async def test_bad_input_is_answered_and_creates_nothing(

@@ -14,7 +14,9 @@ from game_scheduler.domain.validation import MAX_TITLE_LENGTH
 from game_scheduler.domain.when import describe_minutes, zone_of
 
 FORM_TIMEOUT = 15 * 60.0  # seconds a form or a confirmation stays usable
+# The API's limits too: a game's embed shows these in fields of 1,024 and 4,096 characters.
 WHERE_MAX = 1000
+DESCRIPTION_MAX = 4000
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from discord import app_commands
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.commands import answers
-from game_scheduler.bot.commands.forms import CancelConfirmation, EditGameForm, GameFields
+from game_scheduler.bot.commands.forms import (
+    DESCRIPTION_MAX,
+    WHERE_MAX,
+    CancelConfirmation,
+    EditGameForm,
+    GameFields,
+)
 from game_scheduler.bot.commands.lookups import (
     changeable_games,
     find_game,
@@ -194,6 +200,8 @@ class GameCommands(app_commands.Group):
         reminder_minutes: Sequence[int] | None = _reminders(fields.reminders)
         if reminder_minutes is None:
             reminder_minutes = default_reminders(session, facts.guild_id)
+        _check_length("where", fields.where, WHERE_MAX)
+        _check_length("description", fields.description, DESCRIPTION_MAX)
         new_game = NewGame(
             guild_id=facts.guild_id,
             channel_id=channel_id,
@@ -316,6 +324,7 @@ class GameCommands(app_commands.Group):
         if fields.duration != before.duration:
             changes["expected_duration_minutes"] = _minutes(fields.duration, "duration")
         if fields.where != before.where:
+            _check_length("where", fields.where, WHERE_MAX)
             changes["where"] = fields.where or None
         if not changes:
             return f"Nothing to change: {answers.summary(game)}"
@@ -438,6 +447,14 @@ def _checked(
         raise Refusal(answers.invalid_option(error, given) + tail) from error
     except GameError as error:
         raise Refusal(f"{error}. Nothing was changed.") from error
+
+
+def _check_length(option: str, text: str | None, limit: int) -> None:
+    if text is not None and len(text) > limit:
+        raise Refusal(
+            f"`{option}` must be at most {limit} characters (yours has {len(text)}). "
+            "Nothing was changed."
+        )
 
 
 def _seats(text: str | None) -> int | None:
