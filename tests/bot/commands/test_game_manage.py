@@ -120,6 +120,7 @@ async def test_edit_opens_the_current_values_and_saves_changes(
     opened = await run(world, server, "edit", server.host_id, game=str(game_id))
     assert opened["type"] == 9
     modal = opened["modal"]
+    assert modal["title"] == "Edit Editable"
     fields = {}
     for row in modal["components"]:
         item = row.get("component") or row["components"][0]
@@ -194,6 +195,14 @@ async def test_keep_it_changes_nothing(world: World, server: Server) -> None:
     pressed = await world.sandbox.click(question["id"], keep["custom_id"], server.manager_id)
     assert pressed["response"]["content"] == "Kept: nothing was changed."
     assert status_of(world, game_id) == GameStatus.SCHEDULED.value
+
+
+async def test_a_cancelled_game_cannot_be_cancelled_again(world: World, server: Server) -> None:
+    game_id = make_game(world, server, "Gone already", server.host_id)
+    with world.sessions.begin() as session:
+        service.cancel_game(session, game_id, now=datetime.now(UTC))
+    answer = await run(world, server, "cancel", server.host_id, game=str(game_id))
+    assert "**Gone already** is cancelled" in seen(answer)
 
 
 async def test_cancelling_someone_elses_game_is_refused(world: World, server: Server) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from game_scheduler.bot.formatters.game_message import truncate
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.validation import MAX_TITLE_LENGTH
 from game_scheduler.domain.when import describe_minutes, zone_of
@@ -58,7 +59,8 @@ class EditGameForm(discord.ui.Modal):
     """The edit modal: every field filled with the game's current value."""
 
     def __init__(self, game_id: uuid.UUID, current: GameFields, *, on_submit: SubmitEdit) -> None:
-        super().__init__(title="Edit game", timeout=FORM_TIMEOUT)
+        # Discord allows 45 characters of modal title.
+        super().__init__(title=truncate(f"Edit {current.title}", 45), timeout=FORM_TIMEOUT)
         self.game_id = game_id
         self._submit = on_submit
         self.title_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(

@@ -26,6 +26,7 @@ from game_scheduler.bot.commands.forms import (
     GameFields,
 )
 from game_scheduler.bot.commands.lookups import (
+    OPEN_STATUSES,
     changeable_games,
     find_game,
     games_of,
@@ -405,6 +406,9 @@ class GameCommands(app_commands.Group):
                 f"You may not {verb} {answers.title_of(game)}: only its host <@{game.host_id}> "
                 "and the server's managers may."
             )
+        if game.status not in OPEN_STATUSES:
+            state = game.status.lower().replace("_", " ")
+            raise Refusal(f"{answers.title_of(game)} is {state}: it can no longer be changed.")
         return game.id, GameFields.of(game, caller.zone)
 
     @edit.autocomplete("game")
