@@ -175,14 +175,14 @@ def _validated(form: GameForm, schema: type[BaseModel], raw: dict[str, Any]) -> 
 
 def to_create(form: GameForm, *, guild_id: int, host_id: int, zone: ZoneInfo) -> GameCreate | None:
     """The form as `POST /api/v1/games` takes it, or None with `form.errors` filled in."""
-    raw = _fields(form, zone)
+    raw = {**_fields(form, zone), "guild_id": guild_id, "host_id": host_id}
     if raw["channel_id"] is None:
         form.error("channel_id", "choose the channel to post the game in")
-    if raw["scheduled_at"] is None or form.errors:
-        return None
-    created: GameCreate | None = _validated(
-        form, GameCreate, {**raw, "guild_id": guild_id, "host_id": host_id}
-    )
+    # Missing parts already have their message; stand-ins let the schema judge the rest,
+    # so every field's complaint shows at once.
+    stand_ins = {"channel_id": guild_id, "scheduled_at": datetime.now(zone)}
+    checked = {k: stand_ins[k] if v is None and k in stand_ins else v for k, v in raw.items()}
+    created: GameCreate | None = _validated(form, GameCreate, checked)
     return created if not form.errors else None
 
 
