@@ -61,7 +61,9 @@ def build_command_tree(
     deps = CommandDeps(sessions=sessions, clock=clock, on_game_changed=on_game_changed)
     tree = GameCommandTree(client)
     for command in (GameCommands(deps), timezone_command(deps), settings_command(deps)):
+        # Servers only: in a DM there are no roles, no server zone and no channel to post in.
         command.guild_only = True
+        command.allowed_contexts = app_commands.AppCommandContext(guild=True)
         tree.add_command(command)
     return tree
 
