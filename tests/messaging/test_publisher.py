@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pika
+import pika.connection
 import pytest
 from pika.adapters.blocking_connection import BlockingConnection
 
@@ -69,6 +72,40 @@ def test_a_large_batch_is_confirmed_in_full(
     publisher.publish_batch([reminder() for _ in range(2000)])
 
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 2000
+
+
+def test_a_batch_goes_out_in_one_socket_write(
+    publisher: PikaPublisher, rabbitmq_topology: Topology, rabbitmq_probe: RabbitProbe
+) -> None:
+    publisher.connect()
+    before = publisher.writes
+
+    batch = publisher.start_batch([reminder() for _ in range(500)])
+
+    assert publisher.writes - before == 1  # 1,500 frames, one buffer
+    publisher.wait_confirmed(batch)
+    assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 500
+
+
+@pytest.mark.parametrize(
+    ("owner", "name"),
+    [
+        (pika.connection.Connection, "_output_marshaled_frames"),
+        (BlockingConnection, "__init__"),  # replaced by one without `_impl_class`
+    ],
+)
+def test_a_pika_without_the_internals_we_use_is_a_clear_publish_error(
+    publisher: PikaPublisher, monkeypatch: pytest.MonkeyPatch, owner: type, name: str
+) -> None:
+    if name == "__init__":
+        monkeypatch.setattr(owner, name, lambda self, parameters=None: None)
+    else:
+        monkeypatch.delattr(owner, name)
+
+    with pytest.raises(PublishError, match=f"pika {re.escape(pika.__version__)} has no"):
+        publisher.connect()
+    with pytest.raises(PublishError, match="has no"):
+        publisher.publish_batch([reminder()])
 
 
 def test_two_batches_in_flight_are_each_confirmed(

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,10 +28,15 @@ import pika.exceptions
 import pika.frame
 import pika.spec
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
-from pika.adapters.select_connection import SelectConnection
 
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
+from game_scheduler.messaging.pika_internals import (
+    async_channel,
+    check_pika_internals,
+    coalescing_impl,
+    open_coalescing_connection,
+)
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology, declare_blocking
 
 logger = logging.getLogger(__name__)
@@ -71,7 +75,7 @@ class EventPublisher(Protocol):
 
 
 def message_properties(message: OutgoingMessage) -> pika.BasicProperties:
-    """The AMQP properties DESIGN.md requires for a message."""
+    """The message's AMQP properties: JSON, persistent, its stable id, its type, POSIX time."""
     return pika.BasicProperties(
         content_type="application/json",
         delivery_mode=_PERSISTENT,
@@ -79,35 +83,6 @@ def message_properties(message: OutgoingMessage) -> pika.BasicProperties:
         type=message.event.event_type.value,
         timestamp=int(message.event.timestamp.timestamp()),
     )
-
-
-class _CoalescingConnection(SelectConnection):
-    """pika's connection, but the frames of a whole batch leave in one socket write.
-
-    pika hands each frame (three per message) to the socket separately: 1,500 `send()`
-    calls for a batch of 500, which cost more CPU than everything else in the daemon. The
-    hook is `_output_marshaled_frames`, through which every outgoing frame passes; pika 1.x
-    has had it unchanged since 1.0.
-    """
-
-    _held: list[bytes] | None = None
-
-    def _output_marshaled_frames(self, marshaled_frames: Sequence[bytes]) -> None:
-        if self._held is None:
-            super()._output_marshaled_frames(marshaled_frames)  # type: ignore[misc]  # stubs omit it
-        else:
-            self._held.extend(marshaled_frames)
-
-    @contextmanager
-    def coalesced(self) -> Iterator[None]:
-        """Hold every frame written inside the block, then write them all at once."""
-        self._held = []
-        try:
-            yield
-        finally:
-            held, self._held = self._held, None
-            if held:
-                super()._output_marshaled_frames([b"".join(held)])  # type: ignore[misc]  # as above
 
 
 class SentBatch:
@@ -175,6 +150,14 @@ class PikaPublisher:
         return max(self._connections_opened - 1, 0)
 
     @property
+    def writes(self) -> int:
+        """Buffers handed to the socket on the current connection (one per coalesced batch)."""
+        if self._connection is None:
+            return 0
+        # pika counts each buffer its `_output_marshaled_frames` hands on; the stubs omit it.
+        return int(getattr(coalescing_impl(self._connection), "frames_sent", 0))
+
+    @property
     def is_connected(self) -> bool:
         """True when a connection and its confirm-mode channel are open."""
         return (
@@ -188,6 +171,7 @@ class PikaPublisher:
         """Connect and declare now (otherwise the first publish does); raises `PublishError`."""
         if self._closed:
             raise PublishError("publisher is closed")
+        check_pika_internals()
         try:
             self._ensure_channel()
         except pika.exceptions.AMQPError as exc:
@@ -258,7 +242,7 @@ class PikaPublisher:
     def _write(self, batch: SentBatch, messages: Sequence[OutgoingMessage]) -> None:
         channel = self._ensure_channel()
         assert self._connection is not None  # _ensure_channel opened it
-        impl: _CoalescingConnection = self._connection._impl  # type: ignore[attr-defined]  # the stubs omit the connection underneath
+        impl = coalescing_impl(self._connection)
         self._in_flight.append(batch)
         exchange = self._topology.exchange
         with impl.coalesced():
@@ -295,12 +279,7 @@ class PikaPublisher:
             assert self._channel is not None
             return self._channel
         self._drop_connection()
-        # `_impl_class` is how pika lets a caller choose the connection underneath; the stubs
-        # type it as an instance where pika takes the class.
-        connection = BlockingConnection(
-            self._parameters,
-            _impl_class=_CoalescingConnection,  # type: ignore[arg-type]
-        )
+        connection = open_coalescing_connection(self._parameters)
         self._connection = connection
         self._connections_opened += 1
         blocking_channel = connection.channel()
@@ -331,7 +310,7 @@ class PikaPublisher:
     ) -> pika.channel.Channel:
         # The asynchronous channel under the blocking one lets a batch be pipelined:
         # BlockingChannel would wait for each message's confirm in turn.
-        channel: pika.channel.Channel = blocking_channel._impl  # type: ignore[attr-defined]  # stubs omit the private attribute we rely on
+        channel = async_channel(blocking_channel)
         selected: list[bool] = []
         channel.confirm_delivery(
             ack_nack_callback=self._on_confirm, callback=lambda _frame: selected.append(True)
