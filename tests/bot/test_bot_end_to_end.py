@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +20,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.bot import GameBot, build_bot
-from game_scheduler.config import Settings
+from game_scheduler.bot.discord_endpoint import point_discord_at
+from game_scheduler.config import DISCORD_API_BASE, Settings
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
 from game_scheduler.messaging.events import Event, EventType
@@ -229,3 +235,63 @@ async def test_a_button_press_joins_and_answers_privately_even_after_a_restart(
 
         await eventually(shows_waitlist)
     assert [p.user_id for p in game_row(harness.sessions, game_id).participants] == [41, 42]
+
+
+@contextlib.contextmanager
+def sandbox_process(heartbeat_interval_ms: int) -> Iterator[str]:
+    """A sandbox in a process of its own, as `game-scheduler run` starts it; its API base."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = (
+        "from aiohttp import web; from game_scheduler.sandbox.app import create_app; "
+        f"web.run_app(create_app(heartbeat_interval_ms={heartbeat_interval_ms}), "
+        f"host='127.0.0.1', port={port}, print=None)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError("the sandbox process did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/api/v10"
+    finally:
+        process.terminate()
+        process.wait(WAIT)
+
+
+async def test_a_session_of_several_heartbeats_logs_no_warning(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # In its own process the sandbox can answer a HEARTBEAT before discord.py's keep-alive
+    # thread records the send; that reads as a latency of one whole interval, and with
+    # Discord's 41 s interval as a "Can't keep up" warning at every heartbeat.
+    interval = 1.0  # seconds
+    caplog.set_level(logging.WARNING)
+    with sandbox_process(int(interval * 1000)) as api_base:
+        settings = harness.settings.model_copy(update={"discord_api_base": api_base})
+        bot = build_bot(
+            settings,
+            sessions=harness.sessions,
+            topology=harness.topology,
+            guild_ready_timeout=GUILD_READY_TIMEOUT,
+        )
+        try:
+            await bot.login("sandbox-token")
+            connection = asyncio.create_task(bot.connect(reconnect=False))
+            await asyncio.wait_for(bot.wait_until_ready(), WAIT)
+            await asyncio.sleep(3.5 * interval)  # three heartbeats
+            latency = bot.latency
+        finally:
+            await bot.close()
+            point_discord_at(DISCORD_API_BASE)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connection, WAIT)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert latency < interval / 2  # the sandbox's ACK delay, not a heartbeat interval

@@ -63,6 +63,9 @@ class GameBot(discord.Client):
         guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
         command_guild_ids: Sequence[int] = (),  # register slash commands there, not globally
     ) -> None:
+        # The bot never joins voice: discord.py's warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         # Guilds only: interactions arrive without any intent, and no privileged one is needed.
         super().__init__(
             intents=discord.Intents(guilds=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from game_scheduler.sandbox import commands, control, interactions, page, rest
-from game_scheduler.sandbox.gateway import GatewayHub
+from game_scheduler.sandbox.gateway import HEARTBEAT_INTERVAL_MS, GatewayHub
 from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY, discord_api_middleware
 from game_scheduler.sandbox.state import SandboxState
 
@@ -15,11 +15,14 @@ async def _close_gateway(app: web.Application) -> None:
     await app[HUB_KEY].close_all()
 
 
-def create_app() -> web.Application:
-    """Build a fresh sandbox with empty state; nothing is bound or started here."""
+def create_app(*, heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS) -> web.Application:
+    """Build a fresh sandbox with empty state; nothing is bound or started here.
+
+    `heartbeat_interval_ms` is what HELLO asks of clients (tests shorten it).
+    """
     app = web.Application(middlewares=[discord_api_middleware])
     state = SandboxState()
-    hub = GatewayHub(state)
+    hub = GatewayHub(state, heartbeat_interval_ms=heartbeat_interval_ms)
     app[STATE_KEY] = state
     app[HUB_KEY] = hub
     app.router.add_routes(rest.routes)

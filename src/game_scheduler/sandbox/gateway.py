@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -20,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, HELLO, INVALID_SESSION, HEARTBEAT_ACK = 0, 1, 2, 6, 10, 9, 11
 HEARTBEAT_INTERVAL_MS = 41_250
+# Real Discord's ACK crosses a network; answering at once races discord.py's keep-alive
+# thread, which records its send only after the event loop has written it, and then reads
+# as a 41 s latency with a "Can't keep up" warning at every heartbeat.
+HEARTBEAT_ACK_DELAY = 0.2  # seconds
 # Enough events to replay after a short disconnect; older sessions are forgotten.
 BACKLOG_SIZE = 1000
 MAX_SESSIONS = 50
@@ -54,10 +59,19 @@ def gateway_url(request: web.Request) -> str:
 class GatewayHub:
     """All Gateway sessions; REST handlers and the click endpoint dispatch events through it."""
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        *,
+        heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,  # seconds
+    ) -> None:
         self._state = state
         self._sessions: dict[str, GatewaySession] = {}
         self._sockets: set[web.WebSocketResponse] = set()
+        self._heartbeat_interval_ms = heartbeat_interval_ms
+        self._heartbeat_ack_delay = heartbeat_ack_delay
+        self._acks: set[asyncio.Task[bool]] = set()
 
     @property
     def connected(self) -> int:
@@ -77,6 +91,8 @@ class GatewayHub:
 
     async def close_all(self) -> None:
         """Close every socket with 1001 (going away), as Discord does on a restart."""
+        for ack in list(self._acks):
+            ack.cancel()
         for socket in list(self._sockets):
             await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"sandbox stopping")
 
@@ -94,7 +110,8 @@ class GatewayHub:
         self._sockets.add(socket)
         session: GatewaySession | None = None
         try:
-            await _send(socket, {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+            hello = {"heartbeat_interval": self._heartbeat_interval_ms}
+            await _send(socket, {"op": HELLO, "d": hello})
             async for message in socket:
                 if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     break
@@ -116,7 +133,10 @@ class GatewayHub:
         op = frame.get("op")
         data = frame.get("d")
         if op == HEARTBEAT:
-            await _send(socket, {"op": HEARTBEAT_ACK})
+            # Answered after a network-like delay, without holding up the frames behind it.
+            ack = asyncio.create_task(self._ack_heartbeat(socket))
+            self._acks.add(ack)
+            ack.add_done_callback(self._acks.discard)
         elif op == IDENTIFY and isinstance(data, dict):
             session = self._new_session(data)
             session.socket = socket
@@ -125,6 +145,10 @@ class GatewayHub:
             session = await self._resume(socket, data)
         # Presence, voice and member requests change nothing the sandbox models.
         return session
+
+    async def _ack_heartbeat(self, socket: web.WebSocketResponse) -> bool:
+        await asyncio.sleep(self._heartbeat_ack_delay)
+        return await _send(socket, {"op": HEARTBEAT_ACK})
 
     def _new_session(self, identify: dict[str, Any]) -> GatewaySession:
         if len(self._sessions) >= MAX_SESSIONS:
