@@ -26,7 +26,7 @@ SCHEDULER_WRAPPERS = {
     "status-transitions": "game_scheduler.scheduler.status_transition_daemon_wrapper",
     "outbox": "game_scheduler.scheduler.outbox_daemon_wrapper",
 }
-# `run` gives each long-running child its own metrics port, as DESIGN.md fixes them.
+# `run` gives each long-running child its own metrics port (docs/operations.md lists them).
 RUN_METRICS_PORTS = {"notifications": 9101, "status-transitions": 9102, "outbox": 9103, "bot": 9104}
 API_PORT = 8000
 SANDBOX_PORT = 8001
@@ -119,7 +119,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of DESIGN.md."""
+    """The `game-scheduler` command line: one subcommand per process, plus run and demo."""
     parser = argparse.ArgumentParser(
         prog="game-scheduler", description="Self-hosted Discord game-session scheduler."
     )

@@ -1,4 +1,4 @@
-"""Settings read from the environment, with the names and defaults of DESIGN.md."""
+"""Settings read from the environment (DATABASE_URL, RABBITMQ_URL, ...; docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
 from game_scheduler.scheduler.postgres_listener import WakeReason
-from game_scheduler.scheduler.queries import PIPELINE_DEPTH
+from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT
 from game_scheduler.scheduler.runner import build_daemon
 from game_scheduler.testing import FakeListener, FakePublisher
 from tests.scheduler.helpers import (
@@ -241,7 +241,7 @@ def test_stop_finishes_the_batch_in_flight_and_run_returns(
     publisher = TimedPublisher(delay=0.5)
     daemon = new_daemon(OUTBOX, publisher=publisher, batch_size=10)
     # More batches than the pipeline holds, so some are still unclaimed at the stop.
-    rows = 10 * (PIPELINE_DEPTH + 2)
+    rows = 10 * (BATCHES_IN_FLIGHT + 1)
     insert_rows(database_url, OUTBOX, rows, in_seconds=-1)
     started = threading.Event()
 

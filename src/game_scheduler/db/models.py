@@ -1,4 +1,4 @@
-"""The tables of DESIGN.md as SQLAlchemy 2.0 typed models.
+"""The database tables (games, players, schedules, outbox, ...) as SQLAlchemy 2.0 typed models.
 
 Discord snowflakes are BIGINT; internal ids are uuids made by the database; every time is
 `timestamptz`. Server defaults make a row inserted in plain SQL with only the columns the

@@ -1,4 +1,4 @@
-"""The RabbitMQ topology of DESIGN.md, described once and declared idempotently by pika or aio-pika.
+"""The RabbitMQ topology, described once and declared idempotently by pika or aio-pika.
 
     exchange "game_scheduler" (topic, durable)
         --"game.#"--> quorum queue "bot_events" (x-delivery-limit, x-dead-letter-exchange)
@@ -49,7 +49,7 @@ class BindingSpec:
 
 @dataclass(frozen=True)
 class Topology:
-    """Names and limits of the topology; the defaults are the contract names of DESIGN.md."""
+    """Names and limits of the topology; the defaults are production's (docs/messaging.md)."""
 
     exchange: str = "game_scheduler"
     queue: str = "bot_events"

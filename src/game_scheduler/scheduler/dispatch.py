@@ -1,6 +1,6 @@
 """One dispatch pass: claim (and mark) due rows, publish their events, commit; pipelined.
 
-Up to `PIPELINE_DEPTH` batches are claimed, each in its own transaction (SKIP LOCKED keeps
+Up to `BATCHES_IN_FLIGHT` batches are claimed, each in its own transaction (SKIP LOCKED keeps
 their rows apart), and written to the broker before the oldest must be confirmed: while
 the broker syncs one batch's confirms, the next is already claimed and in its hands.
 Everything runs on the daemon's one thread, so messages leave in due order and the pika
@@ -27,7 +27,7 @@ from game_scheduler.messaging.publisher import (
     SentBatch,
 )
 from game_scheduler.scheduler.metrics import SchedulerMetrics
-from game_scheduler.scheduler.queries import PIPELINE_DEPTH, ClaimedBatch, ScheduleQueries
+from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ClaimedBatch, ScheduleQueries
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class BatchDispatcher:
                 if flight is not None:
                     flights.append(flight)
                 last = flight is None or len(flight.rows) < self.batch_size
-                while flights and (last or len(flights) > PIPELINE_DEPTH):
+                while flights and (last or len(flights) >= BATCHES_IN_FLIGHT):
                     total += self._confirm_and_commit(flights.pop(0))
                 if last:
                     return total

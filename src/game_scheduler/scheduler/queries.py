@@ -20,9 +20,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from game_scheduler.config import to_sqlalchemy_url
 from game_scheduler.scheduler.errors import ScheduleConfigError
 
-# Batches written to the broker before the oldest must be confirmed (dispatch.py). A quorum
-# queue confirms once its log is synced; with several batches in hand it syncs them together.
-PIPELINE_DEPTH = 4
+# Batches written to the broker beyond the one whose confirms are awaited (dispatch.py), so
+# up to BATCHES_IN_FLIGHT are in the broker's hands at once. A quorum queue confirms once
+# its log is synced; with several batches in hand it syncs them together.
+BATCHES_AHEAD = 4
+BATCHES_IN_FLIGHT = BATCHES_AHEAD + 1
 
 # Counting a huge backlog on every pass would cost more than the gauge is worth.
 PENDING_COUNT_CAP = 100_000
@@ -38,7 +40,7 @@ def scheduler_engine(database_url: str, application_name: str) -> Engine:
     return create_engine(
         to_sqlalchemy_url(database_url),
         # Each batch in flight holds its claim's transaction open until its confirm.
-        pool_size=PIPELINE_DEPTH + 1,
+        pool_size=BATCHES_IN_FLIGHT,
         max_overflow=0,
         pool_pre_ping=False,
         connect_args={
@@ -139,7 +141,7 @@ class ScheduleQueries:
         return select(seconds, pending)
 
     def earliest_statement(self) -> Select[Any]:
-        """The earliest unprocessed row's due time (the seed's `get_next_due_item`)."""
+        """The earliest unprocessed row's due time (`SchedulerDaemon.get_next_due_item`)."""
         return select(func.min(self.time_col)).where(~self.status_col)
 
     def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:

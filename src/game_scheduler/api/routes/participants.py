@@ -1,6 +1,6 @@
 """`/api/v1/games/{game_id}/participants`: join and leave a game.
 
-A join beyond `max_players` succeeds and puts the player on the waitlist (DESIGN.md);
+A join beyond `max_players` succeeds and puts the player on the waitlist (docs/api.md);
 the response says where. The service locks the game row, so two joins racing for the
 last seat end with one confirmed player and one on the waitlist.
 """
