@@ -29,6 +29,7 @@ from game_scheduler.messaging.publisher import OutgoingMessage, PikaPublisher
 from game_scheduler.messaging.topology import Topology
 from tests.bot.conftest import buttons, channel_messages, create_game, dms_of, footer, game_row
 from tests.fixtures.sandbox import GUILD_READY_TIMEOUT, SandboxHandle, connected_client
+from tests.scheduler.helpers import OUTBOX, make_daemon, running
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +84,17 @@ class Harness:
                 publisher.close()
 
         await asyncio.to_thread(send)
+
+    @contextlib.contextmanager
+    def outbox_daemon(self) -> Iterator[None]:
+        """The outbox daemon, running in a thread: changes reach the bot as they would."""
+        daemon = make_daemon(
+            self.settings.database_url,
+            OUTBOX,
+            publisher=PikaPublisher(self.settings.rabbitmq_url, topology=self.topology),
+        )
+        with running(daemon):
+            yield
 
     async def game_message(self, game_id: uuid.UUID) -> dict[str, Any]:
         """Wait for the game's message in its channel and return it."""
@@ -202,10 +214,17 @@ async def test_a_button_press_joins_and_answers_privately_even_after_a_restart(
     harness: Harness,
 ) -> None:
     game_id = future_game(harness, max_players=1)
+    # The press answers at once; its game.updated (through the outbox) refreshes the message.
+    with harness.outbox_daemon():
+        await press_join_and_restart(harness, game_id)
+
+
+async def press_join_and_restart(harness: Harness, game_id: uuid.UUID) -> None:
+    """Join by button, restart the bot, join again: every press answered and shown once."""
     async with connected_client(harness.sandbox, harness.bot()):
-        await harness.publish(EventType.GAME_CREATED, {"game_id": str(game_id)}, "o-1")
         message = await harness.game_message(game_id)
         join = next(b["custom_id"] for b in buttons(message) if b["label"] == "Join")
+        edits = message["edits"]
 
         answer = await harness.sandbox.click(message["id"], join, 41)
 
@@ -218,6 +237,8 @@ async def test_a_button_press_joins_and_answers_privately_even_after_a_restart(
             return "<@41>" in current["embeds"][0]["fields"][5]["value"]
 
         await eventually(shows_player)
+        await asyncio.sleep(0.3)  # a second, identical edit would have come by now
+        assert (await harness.game_message(game_id))["edits"] == edits + 1  # one per press
 
     # A new process knows nothing of the message, yet its buttons still work.
     async with connected_client(harness.sandbox, harness.bot()):

@@ -45,11 +45,11 @@ async def test_created_posts_once_and_stores_the_message_id(
     data = {"game_id": str(game_id)}
     await wired.deliver(EventType.GAME_CREATED, data, message_id="c-1")
     await wired.deliver(EventType.GAME_CREATED, data, message_id="c-1")  # redelivered
-    await wired.deliver(EventType.GAME_CREATED, data, message_id="c-2")  # posted already: refresh
+    await wired.deliver(EventType.GAME_CREATED, data, message_id="c-2")  # posted already
 
     [message] = channel_messages(await discord_sandbox.state())
     assert int(message["id"]) == game_row(wired.sessions, game_id).message_id
-    assert message["edits"] == 1
+    assert message["edits"] == 0  # nothing changed since the post: no edit
     embed = message["embeds"][0]
     assert "@everyone" not in embed["title"]  # escaped: it cannot ping
     assert footer(message).startswith("Scheduled")
@@ -80,6 +80,22 @@ async def test_many_changes_coalesce_into_few_edits_showing_the_latest(
     assert "<@119>" in fields["Waitlist (16)"]
 
 
+async def test_a_repeated_update_of_an_unchanged_game_costs_no_edit(
+    wired: Wired, discord_sandbox: SandboxHandle
+) -> None:
+    game_id = create_game(wired.sessions)
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="c-1")
+    with wired.sessions.begin() as session:
+        service.join_game(session, game_id, 11, now=NOW + timedelta(minutes=1))
+
+    await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="u-1")
+    await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="u-2")
+
+    [message] = channel_messages(await discord_sandbox.state())
+    assert message["edits"] == 1
+    assert "<@11>" in message["embeds"][0]["fields"][5]["value"]
+
+
 async def test_a_deleted_message_is_posted_anew(
     wired: Wired, discord_sandbox: SandboxHandle
 ) -> None:
@@ -88,6 +104,8 @@ async def test_a_deleted_message_is_posted_anew(
     old_id = game_row(wired.sessions, game_id).message_id
     assert old_id is not None
     await wired.client.http.delete_message(CHANNEL_ID, old_id)
+    with wired.sessions.begin() as session:  # the change the game.updated announces
+        service.join_game(session, game_id, 11, now=NOW + timedelta(minutes=1))
 
     await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="u-1")
 

@@ -27,8 +27,9 @@ from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
-from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS, GamePresses
+from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
@@ -75,7 +76,7 @@ class GameBot(discord.Client):
         self.refresher = MessageRefresher(self, sessions)
         self.messenger = DirectMessenger(self, sessions)
         self.event_handlers = EventHandlers(sessions, self.refresher, self.messenger, clock)
-        self.press_handler = GamePresses(sessions, clock, self.refresher.mark_dirty)
+        self.press_handler = GamePresses(sessions, clock)
         self.command_tree = build_command_tree(self, sessions, clock, self.refresher.mark_dirty)
         self._command_guild_ids = tuple(command_guild_ids)
         self.consumer = EventConsumer(

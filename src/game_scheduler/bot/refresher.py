@@ -6,7 +6,9 @@ one edit. Requests that arrive meanwhile set the flag again and are all served b
 next edit, so a burst of changes becomes at most two edits, and the last one shows the
 latest state. The first request of a quiet game is written at once: no debounce delay.
 
-A game without a message is posted (and its message_id stored); a message deleted in
+An edit identical to the last one this process sent for the game, of the same version
+of the game (`updated_at`), is not sent again: a redelivered or repeated event costs no
+edit. A game without a message is posted (and its message_id stored); a message deleted in
 Discord (404) is posted anew. Posts carry a nonce derived from the game, with Discord's
 `enforce_nonce`, so a post repeated after a crash returns the first message.
 """
@@ -15,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import discord
 from sqlalchemy import update
@@ -48,6 +53,7 @@ class PostedGame:
     message: GameMessage
     channel_id: int
     message_id: int | None
+    updated_at: datetime | None = None  # the game's version; None: never skip the write
 
 
 def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> PostedGame | None:
@@ -57,7 +63,7 @@ def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> Pos
             game = service.get_game(session, game_id)
         except GameNotFound:
             return None
-        return PostedGame(game_message_of(game), game.channel_id, game.message_id)
+        return PostedGame(game_message_of(game), game.channel_id, game.message_id, game.updated_at)
 
 
 def store_message_id(
@@ -80,6 +86,19 @@ def post_nonce(game_id: uuid.UUID, replaces: int | None) -> str:
     """A nonce (at most 25 characters) unique to this game's post or re-post."""
     digest = hashlib.sha256(f"{game_id}:{replaces}".encode()).hexdigest()
     return digest[:25]
+
+
+LAST_SENT_LIMIT = 10_000  # games whose last write is remembered, most recent first
+
+
+def _fingerprint(
+    posted: PostedGame, message_id: int, embed: discord.Embed, view: discord.ui.View
+) -> str | None:
+    """What a write put on Discord, for one version of the game; None if unversioned."""
+    if posted.updated_at is None:
+        return None
+    shown = [message_id, posted.updated_at.isoformat(), embed.to_dict(), view.to_components()]
+    return json.dumps(shown, sort_keys=True, default=str)
 
 
 @dataclass
@@ -107,9 +126,10 @@ class MessageRefresher:
         self._pacer = pacer or ChannelPacer()
         self._monotonic = monotonic
         self._slots: dict[uuid.UUID, _Slot] = {}
+        self._last_sent: OrderedDict[uuid.UUID, str] = OrderedDict()
 
     def mark_dirty(self, game_id: uuid.UUID) -> None:
-        """Ask for a refresh without waiting for it (a button press, say)."""
+        """Ask for a refresh without waiting for it (a slash command's change, say)."""
         self._mark(game_id, None)
 
     def _mark(self, game_id: uuid.UUID, known: PostedGame | None) -> _Slot:
@@ -180,8 +200,12 @@ class MessageRefresher:
             game_id, open_for_joining=posted.message.status is GameStatus.SCHEDULED
         )
         channel = self._client.get_partial_messageable(posted.channel_id)
-        await self._pacer.acquire(posted.channel_id)
         if posted.message_id is not None:
+            shown = _fingerprint(posted, posted.message_id, embed, view)
+            if shown is not None and self._last_sent.get(game_id) == shown:
+                logger.debug("refresh skipped: unchanged", extra={"game_id": str(game_id)})
+                return
+            await self._pacer.acquire(posted.channel_id)
             try:
                 await channel.get_partial_message(posted.message_id).edit(embed=embed, view=view)
             except discord.NotFound:
@@ -189,12 +213,24 @@ class MessageRefresher:
                     "game message was deleted in Discord; posting it anew",
                     extra={"game_id": str(game_id), "message_id": posted.message_id},
                 )
+                self._last_sent.pop(game_id, None)
                 await self._pacer.acquire(posted.channel_id)
                 await self._post(channel, posted, embed, view, kind="repost")
                 return
             metrics.MESSAGE_WRITES.labels("edit").inc()
+            self._remember(game_id, shown)
             return
+        await self._pacer.acquire(posted.channel_id)
         await self._post(channel, posted, embed, view, kind="post")
+
+    def _remember(self, game_id: uuid.UUID, shown: str | None) -> None:
+        if shown is None:
+            self._last_sent.pop(game_id, None)
+            return
+        self._last_sent[game_id] = shown
+        self._last_sent.move_to_end(game_id)
+        while len(self._last_sent) > LAST_SENT_LIMIT:
+            self._last_sent.popitem(last=False)
 
     async def _post(
         self,
@@ -215,6 +251,7 @@ class MessageRefresher:
         stored = await asyncio.to_thread(
             store_message_id, self._sessions, game_id, posted.message_id, sent.id
         )
+        self._remember(game_id, _fingerprint(posted, sent.id, embed, view) if stored else None)
         metrics.MESSAGE_WRITES.labels(kind).inc()
         logger.info(
             "game message posted",

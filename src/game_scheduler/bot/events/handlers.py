@@ -249,7 +249,9 @@ class EventHandlers:
                 return Outcome.NOT_ALLOWED, None
             # The attribute's history still holds the status the game had before.
             previous = next(iter(inspect(game).attrs.status.history.deleted), None)
-            committed = PostedGame(game_message_of(game), game.channel_id, game.message_id)
+            committed = PostedGame(
+                game_message_of(game), game.channel_id, game.message_id, game.updated_at
+            )
         logger.info(
             "game status changed",
             extra={

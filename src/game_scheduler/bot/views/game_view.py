@@ -1,28 +1,21 @@
-"""The Join and Leave buttons under a game's message, and what a press does.
+"""The Join and Leave buttons under a game's message.
 
 The buttons are `DynamicItem`s: the game id lives in the custom_id (`game:join:<uuid>`),
 so once the item classes are registered at startup any button on any message, however
-old and whatever process posted it, reaches `GamePresses`. Nothing per message is kept in
+old and whatever process posted it, reaches the client's `press_handler`
+(`bot.presses.GamePresses`). Nothing per message is kept in
 memory, and a restart loses nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, Self
 
 import discord
-from sqlalchemy.orm import Session, sessionmaker
-
-from game_scheduler.clock import Clock
-from game_scheduler.games import service
-from game_scheduler.games.errors import AlreadyJoined, GameNotFound, GameNotOpen, NotJoined
 
 logger = logging.getLogger(__name__)
 
@@ -123,74 +116,3 @@ def build_game_view(game_id: uuid.UUID, *, open_for_joining: bool) -> discord.ui
     view.add_item(JoinButton(game_id, disabled=not open_for_joining))
     view.add_item(LeaveButton(game_id, disabled=not open_for_joining))
     return view
-
-
-@dataclass(frozen=True)
-class PressOutcome:
-    """What a press did: the private answer, and whether the roster changed."""
-
-    answer: str
-    changed: bool
-
-
-class GamePresses:
-    """Applies Join and Leave presses through the game service and answers privately."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        clock: Clock,
-        on_change: Callable[[uuid.UUID], None],
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._on_change = on_change  # asks for the game's message to be refreshed
-
-    def apply(
-        self, game_id: uuid.UUID, user_id: int, action: Action, display_name: str | None
-    ) -> PressOutcome:
-        """Join or leave in one transaction; every expected refusal becomes an answer."""
-        try:
-            with self._sessions.begin() as session:
-                if action is Action.JOIN:
-                    result = service.join_game(
-                        session, game_id, user_id, now=self._clock.now(), display_name=display_name
-                    )
-                    position = result.waitlist_position
-                    if position is None:
-                        return PressOutcome("You joined the game. See you there!", True)
-                    return PressOutcome(
-                        f"The game is full: you are on the waitlist at position {position}.", True
-                    )
-                service.leave_game(session, game_id, user_id, now=self._clock.now())
-                return PressOutcome("You left the game.", True)
-        except AlreadyJoined:
-            return PressOutcome("You are already in this game.", False)
-        except NotJoined:
-            return PressOutcome("You are not in this game.", False)
-        except GameNotOpen as exc:
-            status = exc.status.lower().replace("_", " ")
-            return PressOutcome(f"This game is closed (it is {status}).", False)
-        except GameNotFound:
-            return PressOutcome("This game no longer exists.", False)
-
-    async def handle_press(
-        self, interaction: discord.Interaction[Any], game_id: uuid.UUID, action: Action
-    ) -> None:
-        """Apply a press off the event loop, answer within Discord's 3 s, then refresh."""
-        user = interaction.user
-        outcome = await asyncio.to_thread(self.apply, game_id, user.id, action, user.display_name)
-        logger.info(
-            "button pressed",
-            extra={
-                "game_id": str(game_id),
-                "user_id": user.id,
-                "action": action.value,
-                "changed": outcome.changed,
-            },
-        )
-        await interaction.response.send_message(
-            outcome.answer, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-        if outcome.changed:
-            self._on_change(game_id)
