@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot.events.dm_fanout import DirectMessenger
+from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers, Outcome
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.games import service

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot import metrics
 from game_scheduler.bot.commands import build_command_tree, register_commands
+from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
-from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.views.game_view import Action
 from game_scheduler.clock import Clock
+from game_scheduler.domain.status import status_label
 from game_scheduler.games import service
 from game_scheduler.games.errors import AlreadyJoined, GameNotFound, GameNotOpen, NotJoined
 
@@ -61,7 +62,7 @@ class GamePresses:
         except NotJoined:
             return PressOutcome("You are not in this game.", False)
         except GameNotOpen as exc:
-            status = exc.status.lower().replace("_", " ")
+            status = status_label(exc.status).lower()
             return PressOutcome(f"This game is closed (it is {status}).", False)
         except GameNotFound:
             return PressOutcome("This game no longer exists.", False)

@@ -1,12 +1,6 @@
-"""Id types that must not be confused: a game's uuid is not a Discord snowflake."""
+"""Limits of the ids we store: Discord snowflakes in PostgreSQL BIGINT columns."""
 
 from __future__ import annotations
-
-from typing import NewType
-from uuid import UUID
-
-GameId = NewType("GameId", UUID)
-Snowflake = NewType("Snowflake", int)
 
 # Discord snowflakes are unsigned 64-bit; PostgreSQL BIGINT is signed, so this is our ceiling.
 MAX_SNOWFLAKE = 2**63 - 1

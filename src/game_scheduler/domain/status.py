@@ -14,6 +14,19 @@ class GameStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+_LABELS = {
+    GameStatus.SCHEDULED: "Scheduled",
+    GameStatus.IN_PROGRESS: "In progress",
+    GameStatus.COMPLETED: "Completed",
+    GameStatus.CANCELLED: "Cancelled",
+}
+
+
+def status_label(status: GameStatus | str) -> str:
+    """The status as people read it ("In progress"); lower-case it inside a sentence."""
+    return _LABELS[GameStatus(status)]
+
+
 # COMPLETED and CANCELLED are final: they appear as no key.
 ALLOWED_TRANSITIONS: dict[GameStatus, frozenset[GameStatus]] = {
     GameStatus.SCHEDULED: frozenset({GameStatus.IN_PROGRESS, GameStatus.CANCELLED}),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from game_scheduler.domain.permissions import may_edit_game
+from game_scheduler.domain.status import status_label
 from game_scheduler.domain.validation import InvalidField
 from game_scheduler.games import service
 from game_scheduler.games.errors import AlreadyJoined, GameError, NotJoined, TransitionNotAllowed
@@ -46,7 +47,7 @@ def _see(path: str, done: str) -> RedirectResponse:
 def _conflict(exc: GameError) -> PageError:
     message = str(exc)
     if isinstance(exc, TransitionNotAllowed):
-        status = exc.current.lower().replace("_", " ")
+        status = status_label(exc.current).lower()
         message = f"this game is already {status}, so it cannot be cancelled"
     return PageError(409, "That did not work", message[:1].upper() + message[1:] + ".")
 

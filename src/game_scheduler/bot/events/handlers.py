@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot.events.dm_fanout import (
+from game_scheduler.bot.direct_messages import (
     DirectMessenger,
     Recipient,
     record_keys,

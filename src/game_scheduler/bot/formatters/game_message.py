@@ -18,7 +18,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
-from game_scheduler.domain.status import GameStatus
+from game_scheduler.domain.status import GameStatus, status_label
 from game_scheduler.games.service import roster_of
 
 TITLE_MAX = 256
@@ -36,12 +36,6 @@ STATUS_COLOURS: dict[GameStatus, discord.Colour] = {
     GameStatus.IN_PROGRESS: discord.Colour.green(),
     GameStatus.COMPLETED: discord.Colour.light_grey(),
     GameStatus.CANCELLED: discord.Colour.red(),
-}
-STATUS_LABELS: dict[GameStatus, str] = {
-    GameStatus.SCHEDULED: "Scheduled: press Join to play",
-    GameStatus.IN_PROGRESS: "In progress",
-    GameStatus.COMPLETED: "Completed",
-    GameStatus.CANCELLED: "Cancelled",
 }
 
 
@@ -182,8 +176,11 @@ def build_game_embed(message: GameMessage) -> discord.Embed:
     """The game's embed: details, players, waitlist, colour and footer by status."""
     title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
     if message.status is GameStatus.CANCELLED:
-        title = truncate(f"[Cancelled] {title}", TITLE_MAX)
-    footer = truncate(f"{STATUS_LABELS[message.status]} · game {message.game_id}", FOOTER_MAX)
+        title = truncate(f"[{status_label(message.status)}] {title}", TITLE_MAX)
+    shown = status_label(message.status)
+    if message.status is GameStatus.SCHEDULED:
+        shown += ": press Join to play"
+    footer = truncate(f"{shown} · game {message.game_id}", FOOTER_MAX)
     fields = _fields(message)
     fixed = len(title) + len(footer) + sum(len(n) + len(v) for n, v, _ in fields)
     # The description is the one part worth sacrificing for the 6,000-character total.
