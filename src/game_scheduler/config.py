@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     scheduler_batch_size: int = Field(default=500, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Where people reach the API and dashboard; calendar links are built on it.
+    public_url: str = "http://127.0.0.1:8000"
     # Slash commands go to these guilds (instantly) instead of globally; comma-separated ids.
     discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = ()
 

@@ -16,6 +16,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -98,11 +99,16 @@ def test_no_request_breaks_the_api_or_its_schema(
     # Every operation of our own schema resolves; `ok()` raises on one that does not.
     operations = [cast(Any, result).ok() for result in schema.get_all_operations()]
 
-    assert len(operations) == 10
+    assert len(operations) == 14
     for operation in operations:
         if mode is schemathesis.GenerationMode.NEGATIVE and not _has_inputs(operation):
             continue  # nothing to make invalid: no parameters, no body
-        _check_operation(operation, mode, session_factory)
+        try:
+            _check_operation(operation, mode, session_factory)
+        except Unsatisfiable:
+            # Only free-text inputs (a calendar token in a path): nothing can be invalid.
+            if mode is not schemathesis.GenerationMode.NEGATIVE:
+                raise
     # Every game was written whole: each has its created event, none is half there.
     assert count_rows(session_factory, "event_outbox") >= count_rows(
         session_factory, "game_sessions"

@@ -101,6 +101,8 @@ class GameSession(Base):
     discord_event_id: Mapped[int | None] = mapped_column(BigInteger)
     # Why the bot could not post or edit the game's message; null once it can.
     post_error: Mapped[str | None] = mapped_column(Text)
+    # The iCalendar SEQUENCE: bumped by every edit and by the cancellation.
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -227,6 +229,8 @@ class GuildSettings(Base):
     scheduled_events_enabled: Mapped[bool] = _settings_flag(True)
     # Why the bot could not mirror games as Discord events (e.g. Manage Events missing).
     scheduled_events_error: Mapped[str | None] = mapped_column(Text)
+    # When that error was recorded: the bot tries again only after a long pause.
+    scheduled_events_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 

@@ -197,6 +197,7 @@ def update_game(
     values = _validated(changes, now)
     for name, value in values.items():
         setattr(game, name, value)
+    game.sequence += 1
     game.updated_at = now
     session.flush()
     if values.keys() & SCHEDULE_FIELDS:
@@ -211,6 +212,7 @@ def cancel_game(session: Session, game_id: uuid.UUID, *, now: datetime) -> GameS
     if not is_valid_transition(game.status, GameStatus.CANCELLED):
         raise TransitionNotAllowed(game_id, game.status, GameStatus.CANCELLED.value)
     game.status = GameStatus.CANCELLED.value
+    game.sequence += 1
     game.updated_at = now
     session.flush()
     _replace_schedule(session, game, now)
