@@ -29,6 +29,7 @@ from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.bot.scheduled_events import ScheduledEventMirror
 from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
@@ -63,6 +64,7 @@ class GameBot(discord.Client):
         prefetch: int = 32,
         guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
         command_guild_ids: Sequence[int] = (),  # register slash commands there, not globally
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         # The bot never joins voice: discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
@@ -73,9 +75,16 @@ class GameBot(discord.Client):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
-        self.refresher = MessageRefresher(self, sessions)
+        self.refresher = MessageRefresher(self, sessions, public_url=public_url)
         self.messenger = DirectMessenger(self, sessions)
-        self.event_handlers = EventHandlers(sessions, self.refresher, self.messenger, clock)
+        self.scheduled_events = ScheduledEventMirror(self, sessions, clock, public_url=public_url)
+        self.event_handlers = EventHandlers(
+            sessions,
+            self.refresher,
+            self.messenger,
+            clock,
+            on_game_changed=self.scheduled_events.request,
+        )
         self.press_handler = GamePresses(sessions, clock)
         self.command_tree = build_command_tree(self, sessions, clock, self.refresher.mark_dirty)
         self._command_guild_ids = tuple(command_guild_ids)
@@ -166,6 +175,8 @@ class GameBot(discord.Client):
                 await asyncio.wait_for(asyncio.shield(consumer), timeout=30)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.refresher.wait_idle(), timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.scheduled_events.wait_idle(), timeout=5)
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -196,6 +207,7 @@ def build_bot(
         heartbeat=heartbeat,
         guild_ready_timeout=guild_ready_timeout,
         command_guild_ids=settings.discord_guild_ids,
+        public_url=settings.public_url,
     )
 
 

@@ -120,8 +120,10 @@ class MessageRefresher:
         *,
         pacer: ChannelPacer | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        public_url: str | None = None,  # where "Add to calendar" links point; None: no links
     ) -> None:
         self._client = client
+        self._public_url = public_url
         self._sessions = sessions
         self._pacer = pacer or ChannelPacer()
         self._monotonic = monotonic
@@ -195,7 +197,7 @@ class MessageRefresher:
         if posted is None:
             logger.warning("refresh skipped: game not found", extra={"game_id": str(game_id)})
             return
-        embed = build_game_embed(posted.message)
+        embed = build_game_embed(posted.message, public_url=self._public_url)
         view = build_game_view(
             game_id, open_for_joining=posted.message.status is GameStatus.SCHEDULED
         )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from game_scheduler.sandbox import commands, control, interactions, page, rest
+from game_scheduler.sandbox import (
+    commands,
+    control,
+    interactions,
+    page,
+    rest,
+    scheduled_events,
+)
 from game_scheduler.sandbox.gateway import HEARTBEAT_INTERVAL_MS, GatewayHub
 from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY, discord_api_middleware
 from game_scheduler.sandbox.state import SandboxState
@@ -27,6 +34,7 @@ def create_app(*, heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS) -> web.App
     app[HUB_KEY] = hub
     app.router.add_routes(rest.routes)
     app.router.add_routes(interactions.routes)
+    app.router.add_routes(scheduled_events.routes)
     app.router.add_routes(control.routes)
     app.router.add_routes(commands.routes)
     app.router.add_routes(page.routes)

@@ -15,12 +15,15 @@ ERROR_MESSAGES: dict[int, str] = {
     10013: "Unknown User",
     10015: "Unknown Webhook",
     10062: "Unknown interaction",
+    10070: "Unknown Guild Scheduled Event",
+    30038: "Maximum number of uncompleted guild scheduled events reached (100)",
     40060: "Interaction has already been acknowledged.",
     50001: "Missing Access",
     50006: "Cannot send an empty message",
     50007: "Cannot send messages to this user",
     50013: "Missing Permissions",
     50035: "Invalid Form Body",
+    180000: "Cannot update a finished event",
 }
 
 # The code a fault gets when the caller names a status but no code.

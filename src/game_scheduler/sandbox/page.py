@@ -147,6 +147,29 @@ def _render_interactions(interactions: dict[str, JSON]) -> str:
     return f"<section><h2>Interactions</h2><ul>{''.join(items)}</ul></section>"
 
 
+_EVENT_STATUS = {1: "scheduled", 2: "active", 3: "completed", 4: "cancelled"}
+
+
+def _render_scheduled_events(by_guild: dict[str, list[JSON]]) -> str:
+    sections = []
+    for guild_id, events in by_guild.items():
+        items = []
+        for event in events:
+            location = (event.get("entity_metadata") or {}).get("location")
+            status = _EVENT_STATUS.get(int(event.get("status") or 0), "?")
+            items.append(
+                f'<li class="scheduled-event"><b>{_text(event.get("name"))}</b>'
+                f" ({status}) {_text(event.get('scheduled_start_time'))} → "
+                f"{_text(event.get('scheduled_end_time'))} at {_text(location)}"
+                f'<div class="content">{_markup(event.get("description"))}</div></li>'
+            )
+        sections.append(
+            f"<section><h2>Events of server {_text(guild_id)}</h2><ul>{''.join(items)}</ul>"
+            "</section>"
+        )
+    return "".join(sections)
+
+
 def render_content(snapshot: dict[str, Any]) -> str:
     """Render the part of the page that refreshes: channels, DMs and interactions."""
     sections = [
@@ -159,6 +182,7 @@ def render_content(snapshot: dict[str, Any]) -> str:
     ]
     if not sections:
         sections.append('<p class="empty">Nothing sent yet. Point the bot here and post.</p>')
+    sections.append(_render_scheduled_events(snapshot.get("scheduled_events", {})))
     sections.append(_render_interactions(snapshot["interactions"]))
     return "".join(sections)
 

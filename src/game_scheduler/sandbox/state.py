@@ -13,6 +13,7 @@ from game_scheduler.sandbox.faults import FaultTable
 from game_scheduler.sandbox.guilds import SandboxGuild, guild_create_payload
 from game_scheduler.sandbox.payloads import JSON
 from game_scheduler.sandbox.ratelimits import RateLimiter
+from game_scheduler.sandbox.scheduled_event_store import ScheduledEventStore
 from game_scheduler.sandbox.snowflakes import SnowflakeGenerator
 
 
@@ -118,6 +119,7 @@ class SandboxState:
         self.app_commands = CommandRegistry(self.snowflakes)
         # (channel id, nonce) -> message id, for sends with enforce_nonce, as Discord keeps.
         self.nonces: dict[tuple[int, str], int] = {}
+        self.scheduled_events = ScheduledEventStore(self.snowflakes)
 
     def reset(self) -> None:
         """Forget messages, channels, users, faults, rate limits and interactions."""
@@ -131,6 +133,7 @@ class SandboxState:
         self.guilds.clear()
         self.interactions.clear()
         self.nonces.clear()
+        self.scheduled_events.reset()
 
     # users and channels -------------------------------------------------------------
 
@@ -302,4 +305,5 @@ class SandboxState:
             "interactions": {str(i): r.snapshot() for i, r in self.interactions.items()},
             "commands": self.app_commands.snapshot(),
             "faults": self.faults.describe(),
+            "scheduled_events": self.scheduled_events.snapshot(),
         }

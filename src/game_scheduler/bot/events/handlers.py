@@ -85,6 +85,17 @@ class Route(Generic[P]):
         return await self.handler(payload, message_id)
 
 
+# The events after which a game's Discord event must follow the game.
+GAME_CHANGES = frozenset(
+    {
+        EventType.GAME_CREATED,
+        EventType.GAME_UPDATED,
+        EventType.GAME_CANCELLED,
+        EventType.GAME_STATUS_TRANSITION_DUE,
+    }
+)
+
+
 @dataclass(frozen=True)
 class _Audience:
     """A game as a fan-out needs it: the message, its channel and who is on the roster."""
@@ -108,8 +119,11 @@ class EventHandlers:
         refresher: MessageRefresher,
         messenger: DirectMessenger,
         clock: Clock,
+        on_game_changed: Callable[[uuid.UUID], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Told of every game change handled, after it: the Discord event mirror listens.
+        self._on_game_changed = on_game_changed
         self._refresher = refresher
         self._messenger = messenger
         self._clock = clock
@@ -134,7 +148,10 @@ class EventHandlers:
     async def handle(self, received: ReceivedEvent) -> Outcome:
         """Run the typed handler of the event's type on its validated payload."""
         route = self._routes[received.event_type]
-        return await route.run(received.payload, received.message_id)
+        outcome = await route.run(received.payload, received.message_id)
+        if self._on_game_changed and received.event_type in GAME_CHANGES:
+            self._on_game_changed(uuid.UUID(str(received.event.data["game_id"])))
+        return outcome
 
     # helpers ------------------------------------------------------------------------
 

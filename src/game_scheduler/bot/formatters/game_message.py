@@ -16,6 +16,7 @@ from datetime import datetime
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from game_scheduler.calendar.links import game_google_url, game_ics_url
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
 from game_scheduler.domain.status import GameStatus, status_label
@@ -151,7 +152,14 @@ def format_duration(minutes: int) -> str:
     return f"{hours} h {rest} min"
 
 
-def _fields(message: GameMessage) -> list[tuple[str, str, bool]]:
+def calendar_links(game_id: uuid.UUID, public_url: str) -> str:
+    """ "Add to calendar": the game's .ics and its Google Calendar form, as markdown links."""
+    ics = game_ics_url(public_url, game_id)
+    google = game_google_url(public_url, game_id)
+    return f"[Download .ics]({ics}) · [Google Calendar]({google})"
+
+
+def _fields(message: GameMessage, public_url: str | None) -> list[tuple[str, str, bool]]:
     duration = message.expected_duration_minutes or DEFAULT_DURATION_MINUTES
     when = f"{timestamp(message.scheduled_at, 'F')} ({timestamp(message.scheduled_at, 'R')})"
     fields: list[tuple[str, str, bool]] = [
@@ -166,14 +174,16 @@ def _fields(message: GameMessage) -> list[tuple[str, str, bool]]:
         fields.append((f"Waitlist ({len(message.waitlist)})", player_list(message.waitlist), False))
     if message.signup_instructions:
         fields.append(("How to sign up", safe_text(message.signup_instructions), False))
+    if public_url and message.status in (GameStatus.SCHEDULED, GameStatus.IN_PROGRESS):
+        fields.append(("Add to calendar", calendar_links(message.game_id, public_url), False))
     return [
         (truncate(name, FIELD_NAME_MAX), truncate(value, FIELD_VALUE_MAX), inline)
         for name, value, inline in fields[:FIELDS_MAX]
     ]
 
 
-def build_game_embed(message: GameMessage) -> discord.Embed:
-    """The game's embed: details, players, waitlist, colour and footer by status."""
+def build_game_embed(message: GameMessage, *, public_url: str | None = None) -> discord.Embed:
+    """The game's embed: details, players, waitlist, calendar links, colour and footer."""
     title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
     if message.status is GameStatus.CANCELLED:
         title = truncate(f"[{status_label(message.status)}] {title}", TITLE_MAX)
@@ -181,7 +191,7 @@ def build_game_embed(message: GameMessage) -> discord.Embed:
     if message.status is GameStatus.SCHEDULED:
         shown += ": press Join to play"
     footer = truncate(f"{shown} · game {message.game_id}", FOOTER_MAX)
-    fields = _fields(message)
+    fields = _fields(message, public_url)
     fixed = len(title) + len(footer) + sum(len(n) + len(v) for n, v, _ in fields)
     # The description is the one part worth sacrificing for the 6,000-character total.
     room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - fixed)
