@@ -227,6 +227,10 @@ async def test_missing_manage_events_is_stored_once_and_blocks_nothing(
     mirrored.clock.advance(timedelta(hours=7))  # much later, the server is asked again
     await mirrored.deliver(EventType.GAME_UPDATED, second)
     assert (await mirrored.sandbox.state())["faults"][0]["count"] == 3
+    refusals = [r for r in caplog.records if r.getMessage().startswith("scheduled events refused")]
+    assert len(refusals) == 1  # refused again, but already known: not logged again
+    await mirrored.deliver(EventType.GAME_UPDATED, second)  # and the pause starts anew
+    assert (await mirrored.sandbox.state())["faults"][0]["count"] == 3
 
 
 async def test_a_server_that_turned_it_off_gets_no_events(mirrored: Mirrored) -> None:

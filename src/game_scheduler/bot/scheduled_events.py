@@ -137,29 +137,23 @@ def store_event_id(
 def record_refusal(
     sessions: sessionmaker[Session], guild_id: int, error: str | None, now: datetime
 ) -> bool:
-    """Store (or, with None, clear) why the server refused; True if that changed anything."""
+    """Store (or, with None, clear) why the server refused, and when; True if it is news."""
     with sessions.begin() as session:
         before = session.scalars(
             select(GuildSettings.scheduled_events_error).where(GuildSettings.guild_id == guild_id)
         ).one_or_none()
-        if before == error:
+        if before is None and error is None:
             return False
+        values = {
+            "scheduled_events_error": error,
+            "scheduled_events_error_at": now if error else None,
+        }
         session.execute(
             insert(GuildSettings)
-            .values(
-                guild_id=guild_id,
-                scheduled_events_error=error,
-                scheduled_events_error_at=now if error else None,
-            )
-            .on_conflict_do_update(
-                index_elements=[GuildSettings.guild_id],
-                set_={
-                    "scheduled_events_error": error,
-                    "scheduled_events_error_at": now if error else None,
-                },
-            )
+            .values(guild_id=guild_id, **values)
+            .on_conflict_do_update(index_elements=[GuildSettings.guild_id], set_=values)
         )
-        return True
+        return before != error
 
 
 @dataclass
