@@ -18,12 +18,12 @@ from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
-from game_scheduler.clock import FrozenClock
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
 from game_scheduler.messaging.consumer import ReceivedEvent
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.schemas import parse_payload
+from game_scheduler.testing import FrozenClock
 from tests.bot.conftest import CHANNEL_ID, GUILD_ID, NOW, channel_messages, create_game, game_row
 from tests.fixtures.sandbox import SandboxHandle
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from game_scheduler.calendar.ics import (
     CalendarEntry,
@@ -41,7 +41,7 @@ def entry(**fields: object) -> CalendarEntry:
     return CalendarEntry(**values)  # type: ignore[arg-type]
 
 
-def only_event(body: bytes) -> Calendar:
+def only_event(body: bytes) -> Component:
     [event] = Calendar.from_ical(body).walk("VEVENT")
     return event
 

@@ -29,10 +29,8 @@ def event_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def create(client: discord.Client, **overrides: Any) -> dict[str, Any]:
-    created: dict[str, Any] = await client.http.create_guild_scheduled_event(
-        GUILD_ID, **event_body(**overrides)
-    )
-    return created
+    created = await client.http.create_guild_scheduled_event(GUILD_ID, **event_body(**overrides))
+    return dict(created)
 
 
 async def test_create_edit_list_and_delete(
