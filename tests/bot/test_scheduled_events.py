@@ -14,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot.events.dm_fanout import DirectMessenger
+from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
