@@ -15,7 +15,7 @@ from collections import deque
 
 import pytest
 
-from game_scheduler.bot.metrics import DISCORD_RATE_LIMITS, RateLimitCounter
+from game_scheduler.bot.metrics import BotMetrics, RateLimitCounter
 from game_scheduler.bot.pacing import ChannelPacer
 from game_scheduler.bot.views.game_view import (
     JOIN_TEMPLATE,
@@ -81,12 +81,13 @@ def test_custom_ids_carry_the_game_and_match_the_templates() -> None:
 
 
 def test_429_warnings_are_counted() -> None:
-    before = DISCORD_RATE_LIMITS.labels("route")._value.get()
+    metrics = BotMetrics.unregistered()
     record = logging.LogRecord(
         "discord.http", logging.WARNING, "", 0, "We are being rate limited. %s", ("x",), None
     )
-    RateLimitCounter().handle(record)
-    assert DISCORD_RATE_LIMITS.labels("route")._value.get() == before + 1
+    RateLimitCounter(metrics).handle(record)
+    sample = metrics.registry.get_sample_value
+    assert sample("game_scheduler_bot_discord_rate_limits_total", {"scope": "route"}) == 1
 
 
 @pytest.mark.integration

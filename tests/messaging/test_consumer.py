@@ -10,16 +10,20 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
+from prometheus_client import CollectorRegistry
 
 from game_scheduler.messaging.consumer import EventConsumer, EventHandler, ReceivedEvent
 from game_scheduler.messaging.events import EventType
+from game_scheduler.messaging.metrics import ConsumerMetrics
 from game_scheduler.messaging.publisher import OutgoingMessage, PikaPublisher
 from game_scheduler.messaging.topology import Topology
 from tests.fixtures.rabbitmq import RabbitProbe, close_all_connections
 from tests.messaging.samples import outgoing, reminder, sample_payloads
 
 pytestmark = pytest.mark.integration
+
+# The consumers these tests start record here, as the bot's record on the bot's registry.
+METRICS = ConsumerMetrics.create(CollectorRegistry())
 
 
 class Recorder:
@@ -71,6 +75,7 @@ def start(
             topology=rabbitmq_topology,
             retry_delay=0.01,
             reconnect_interval=0.5,
+            metrics=METRICS,
         )
         task = asyncio.create_task(consumer.run())
         try:
@@ -89,8 +94,8 @@ def every_type(handler: EventHandler) -> dict[EventType, EventHandler]:
 
 
 def metric(name: str, **labels: str) -> float:
-    """The current value of a sample in the default registry (0 if never set)."""
-    return REGISTRY.get_sample_value(name, labels) or 0.0
+    """The current value of a sample of the consumers' metrics (0 if never set)."""
+    return METRICS.registry.get_sample_value(name, labels) or 0.0
 
 
 async def publish(publisher: PikaPublisher, *messages: OutgoingMessage) -> None:

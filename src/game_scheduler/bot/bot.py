@@ -19,14 +19,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import discord
+from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot import metrics
 from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.metrics import BotMetrics, install_rate_limit_counter
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
@@ -37,6 +38,7 @@ from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.log_config import configure_logging
 from game_scheduler.messaging.consumer import EventConsumer
 from game_scheduler.messaging.dedup import forget_processed_before
+from game_scheduler.messaging.metrics import ConsumerMetrics
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology
 from game_scheduler.observability import Heartbeat, start_metrics_server
 
@@ -65,6 +67,7 @@ class GameBot(discord.Client):
         guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
         command_guild_ids: Sequence[int] = (),  # register slash commands there, not globally
         public_url: str = "http://127.0.0.1:8000",
+        registry: CollectorRegistry | None = None,  # None: a registry of its own (tests)
     ) -> None:
         # The bot never joins voice: discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
@@ -75,8 +78,12 @@ class GameBot(discord.Client):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
-        self.refresher = MessageRefresher(self, sessions, public_url=public_url)
-        self.messenger = DirectMessenger(self, sessions)
+        registry = CollectorRegistry() if registry is None else registry
+        self.metrics = BotMetrics.create(registry)
+        self.refresher = MessageRefresher(
+            self, sessions, public_url=public_url, metrics=self.metrics
+        )
+        self.messenger = DirectMessenger(self, sessions, metrics=self.metrics)
         self.scheduled_events = ScheduledEventMirror(self, sessions, clock, public_url=public_url)
         self.event_handlers = EventHandlers(
             sessions,
@@ -93,6 +100,7 @@ class GameBot(discord.Client):
             self.event_handlers.consumer_handlers(),
             topology=topology,
             prefetch=prefetch,
+            metrics=ConsumerMetrics.create(registry),
         )
         self.heartbeat = heartbeat or Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
         self._sessions = sessions
@@ -104,7 +112,7 @@ class GameBot(discord.Client):
         """After login: register the persistent buttons and start consuming events."""
         # Registered before the Gateway connects, so a press on any old message is handled.
         self.add_dynamic_items(*PERSISTENT_ITEMS)
-        metrics.install_rate_limit_counter()
+        install_rate_limit_counter(self.metrics)
         try:
             await register_commands(self.command_tree, self._command_guild_ids)
         except discord.HTTPException as exc:
@@ -118,7 +126,7 @@ class GameBot(discord.Client):
     async def on_connect(self) -> None:
         """The Gateway connection is up."""
         self._disconnected_since = None
-        metrics.GATEWAY_CONNECTED.set(1)
+        self.metrics.gateway_connected.set(1)
 
     async def on_resumed(self) -> None:
         """The Gateway session resumed."""
@@ -134,7 +142,7 @@ class GameBot(discord.Client):
             self._disconnected_since = time.monotonic()
             if not self.is_closed():
                 logger.warning("gateway disconnected; reconnecting")
-        metrics.GATEWAY_CONNECTED.set(0)
+        self.metrics.gateway_connected.set(0)
 
     def is_healthy(self) -> bool:
         """The consumer runs and the Gateway is up, or was down for less than the grace."""
@@ -194,8 +202,12 @@ def build_bot(
     topology: Topology = DEFAULT_TOPOLOGY,
     heartbeat: Heartbeat | None = None,
     guild_ready_timeout: float = 2.0,  # seconds
+    registry: CollectorRegistry | None = None,
 ) -> GameBot:
-    """Wire a bot from settings; nothing connects until it is started."""
+    """Wire a bot from settings; nothing connects until it is started.
+
+    Its metrics go to `registry` (the process's, from `main`), or to one of its own.
+    """
     point_discord_at(settings.discord_api_base)
     if sessions is None:
         sessions = make_session_factory(make_engine(settings.database_url, pool_size=10))
@@ -208,6 +220,7 @@ def build_bot(
         guild_ready_timeout=guild_ready_timeout,
         command_guild_ids=settings.discord_guild_ids,
         public_url=settings.public_url,
+        registry=registry,
     )
 
 
@@ -261,7 +274,12 @@ def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
     server = start_metrics_server(metrics_port, heartbeat)
     engine = make_engine(settings.database_url, pool_size=10)
     try:
-        bot = build_bot(settings, sessions=make_session_factory(engine), heartbeat=heartbeat)
+        bot = build_bot(
+            settings,
+            sessions=make_session_factory(engine),
+            heartbeat=heartbeat,
+            registry=REGISTRY,  # the one the metrics server serves
+        )
         logger.info(
             "bot starting",
             extra={"discord_api_base": settings.discord_api_base, "sandbox": settings.uses_sandbox},

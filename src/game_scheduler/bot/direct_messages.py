@@ -23,8 +23,8 @@ import discord
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot import metrics
 from game_scheduler.bot.formatters.game_message import closed_dms_notices
+from game_scheduler.bot.metrics import BotMetrics
 from game_scheduler.db.models import ProcessedMessage
 from game_scheduler.messaging.dedup import record_message_once
 
@@ -66,9 +66,16 @@ def record_keys(sessions: sessionmaker[Session], keys: Sequence[str]) -> None:
 class DirectMessenger:
     """Sends a batch of DMs once each, falling back to a channel mention for closed DMs."""
 
-    def __init__(self, client: discord.Client, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        sessions: sessionmaker[Session],
+        *,
+        metrics: BotMetrics | None = None,
+    ) -> None:
         self._client = client
         self._sessions = sessions
+        self._metrics = metrics or BotMetrics.unregistered()
         self.dms_closed: set[int] = set()  # users seen answering 50007, for this process
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, holders
 
@@ -154,16 +161,16 @@ class DirectMessenger:
             )
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED_CODE:
-                metrics.DMS_SENT.labels(kind, "failed").inc()
+                self._metrics.dms_sent.labels(kind, "failed").inc()
                 raise
             self.dms_closed.add(recipient.user_id)
-            metrics.DMS_SENT.labels(kind, "dms_closed").inc()
+            self._metrics.dms_sent.labels(kind, "dms_closed").inc()
             logger.info("DMs closed; will mention in channel", extra={"user_id": recipient.user_id})
             return False
         except Exception:
-            metrics.DMS_SENT.labels(kind, "failed").inc()
+            self._metrics.dms_sent.labels(kind, "failed").inc()
             raise
-        metrics.DMS_SENT.labels(kind, "sent").inc()
+        self._metrics.dms_sent.labels(kind, "sent").inc()
         return True
 
     async def _notify_in_channel(
@@ -176,4 +183,4 @@ class DirectMessenger:
         for index, content in enumerate(closed_dms_notices(user_ids, text)):
             key = f"notice:{kind}:{scope}:{index}:{','.join(map(str, user_ids))}"
             await channel.send(content, nonce=nonce_for(key), allowed_mentions=mentions)
-        metrics.DMS_SENT.labels(kind, "channel_mention").inc(len(user_ids))
+        self._metrics.dms_sent.labels(kind, "channel_mention").inc(len(user_ids))

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from game_scheduler.bot import metrics
+from game_scheduler.bot.metrics import BotMetrics
 
 EDITS_PER_WINDOW = 5
 WINDOW_SECONDS = 5.0
@@ -26,10 +26,12 @@ class ChannelPacer:
         limit: int = EDITS_PER_WINDOW,
         window: float = WINDOW_SECONDS,  # seconds
         monotonic: Callable[[], float] = time.monotonic,
+        metrics: BotMetrics | None = None,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be at least 1 and window positive")
         self._limit = limit
+        self._metrics = metrics or BotMetrics.unregistered()
         self._window = window
         self._monotonic = monotonic
         self._recent: dict[int, deque[float]] = {}
@@ -57,7 +59,7 @@ class ChannelPacer:
                 # No await between the check and the append: concurrent callers cannot overbook.
                 self._recent[channel_id].append(self._monotonic())
                 if waited:
-                    metrics.EDITS_PACED.inc()
+                    self._metrics.edits_paced.inc()
                 return
             waited = True
             await asyncio.sleep(wait)

@@ -30,12 +30,12 @@ import discord
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot import metrics
 from game_scheduler.bot.formatters.game_message import (
     GameMessage,
     build_game_embed,
     game_message_of,
 )
+from game_scheduler.bot.metrics import BotMetrics
 from game_scheduler.bot.pacing import ChannelPacer
 from game_scheduler.bot.views.game_view import build_game_view
 from game_scheduler.db.models import GameSession
@@ -121,11 +121,13 @@ class MessageRefresher:
         pacer: ChannelPacer | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         public_url: str | None = None,  # where "Add to calendar" links point; None: no links
+        metrics: BotMetrics | None = None,
     ) -> None:
         self._client = client
         self._public_url = public_url
         self._sessions = sessions
-        self._pacer = pacer or ChannelPacer()
+        self._metrics = metrics or BotMetrics.unregistered()
+        self._pacer = pacer or ChannelPacer(metrics=self._metrics)
         self._monotonic = monotonic
         self._slots: dict[uuid.UUID, _Slot] = {}
         self._last_sent: OrderedDict[uuid.UUID, str] = OrderedDict()
@@ -183,7 +185,7 @@ class MessageRefresher:
                             waiter.set_exception(exc)
                     continue
                 if requested_at is not None:
-                    metrics.REFRESH_SECONDS.observe(self._monotonic() - requested_at)
+                    self._metrics.refresh_seconds.observe(self._monotonic() - requested_at)
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)
@@ -219,7 +221,7 @@ class MessageRefresher:
                 await self._pacer.acquire(posted.channel_id)
                 await self._post(channel, posted, embed, view, kind="repost")
                 return
-            metrics.MESSAGE_WRITES.labels("edit").inc()
+            self._metrics.message_writes.labels("edit").inc()
             self._remember(game_id, shown)
             return
         await self._pacer.acquire(posted.channel_id)
@@ -254,7 +256,7 @@ class MessageRefresher:
             store_message_id, self._sessions, game_id, posted.message_id, sent.id
         )
         self._remember(game_id, _fingerprint(posted, sent.id, embed, view) if stored else None)
-        metrics.MESSAGE_WRITES.labels(kind).inc()
+        self._metrics.message_writes.labels(kind).inc()
         logger.info(
             "game message posted",
             extra={"game_id": str(game_id), "message_id": sent.id, "kind": kind, "stored": stored},

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from prometheus_client import CollectorRegistry
 
-from game_scheduler.messaging import metrics
 from game_scheduler.messaging.errors import InvalidMessageError
 from game_scheduler.messaging.events import Event, EventType
+from game_scheduler.messaging.metrics import UNKNOWN_EVENT_TYPE, ConsumerMetrics
 from game_scheduler.messaging.schemas import Payload, parse_payload
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology, declare_async
 
@@ -104,8 +105,10 @@ class EventConsumer:
         retry_delay: float = 0.5,  # seconds before the first requeue; doubles per failure
         max_retry_delay: float = 10.0,  # seconds
         reconnect_interval: float = 2.0,  # seconds between reconnection attempts
+        metrics: ConsumerMetrics | None = None,  # None: on a registry of its own
     ) -> None:
         self._url = rabbitmq_url
+        self.metrics = metrics or ConsumerMetrics.create(CollectorRegistry())
         self._handlers = dict(handlers)
         self._topology = topology
         self._prefetch = prefetch
@@ -180,7 +183,7 @@ class EventConsumer:
             # The limit counts failed deliveries; past it the broker dead-letters this nack.
             last_try = received.delivery_count >= self._topology.delivery_limit
             outcome = "dead_letter" if last_try else "retry"
-            metrics.EVENTS_FAILED.labels(received.event_type.value, outcome).inc()
+            self.metrics.events_failed.labels(received.event_type.value, outcome).inc()
             logger.exception(
                 "event handler failed",
                 extra={**extra, "outcome": outcome, "delivery_count": received.delivery_count},
@@ -191,8 +194,8 @@ class EventConsumer:
             return
         await self._settle(message.ack(), extra)
         elapsed = time.monotonic() - started
-        metrics.EVENTS_HANDLED.labels(received.event_type.value).inc()
-        metrics.EVENT_HANDLING_SECONDS.labels(received.event_type.value).observe(elapsed)
+        self.metrics.events_handled.labels(received.event_type.value).inc()
+        self.metrics.event_handling_seconds.labels(received.event_type.value).observe(elapsed)
         logger.info("event handled", extra={**extra, "duration_ms": round(elapsed * 1000, 1)})
 
     async def _dead_letter(
@@ -202,9 +205,9 @@ class EventConsumer:
         message_id: str | None,
         reason: str,
     ) -> None:
-        label = event_type or metrics.UNKNOWN_EVENT_TYPE
+        label = event_type or UNKNOWN_EVENT_TYPE
         extra = {"event_type": label, "message_id": message_id, "reason": reason}
-        metrics.EVENTS_FAILED.labels(label, "dead_letter").inc()
+        self.metrics.events_failed.labels(label, "dead_letter").inc()
         logger.error("invalid event sent to the dead-letter queue", extra=extra)
         await self._settle(message.reject(requeue=False), extra)
 
