@@ -25,9 +25,16 @@ SCHEDULER_WRAPPERS = {
     "notifications": "game_scheduler.scheduler.notification_daemon_wrapper",
     "status-transitions": "game_scheduler.scheduler.status_transition_daemon_wrapper",
     "outbox": "game_scheduler.scheduler.outbox_daemon_wrapper",
+    "series": "game_scheduler.scheduler.series_daemon_wrapper",
 }
 # `run` gives each long-running child its own metrics port (docs/operations.md lists them).
-RUN_METRICS_PORTS = {"notifications": 9101, "status-transitions": 9102, "outbox": 9103, "bot": 9104}
+RUN_METRICS_PORTS = {
+    "notifications": 9101,
+    "status-transitions": 9102,
+    "outbox": 9103,
+    "bot": 9104,
+    "series": 9105,
+}
 API_PORT = 8000
 SANDBOX_PORT = 8001
 
@@ -148,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port-offset",
         type=int,
         default=0,
-        help="added to every port (8000, 8001, 9101-9104), to run a second copy beside one",
+        help="added to every port (8000, 8001, 9101-9105), to run a second copy beside one",
     )
     demo = add("demo", _cmd_demo, "with `run` going, create a sample game starting in 2 minutes")
     demo.add_argument("--no-follow", action="store_true", help="create the game and return at once")

@@ -27,6 +27,7 @@ TABLES = {
     "user_settings",
     "web_sessions",
     "game_series",
+    "series_schedule",
 }
 
 

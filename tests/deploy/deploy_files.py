@@ -39,6 +39,7 @@ SERVICE_DOCKERFILES = {
     "notification-daemon": "notification-daemon.Dockerfile",
     "status-transition-daemon": "status-transition-daemon.Dockerfile",
     "outbox-daemon": "outbox-daemon.Dockerfile",
+    "series-daemon": "series-daemon.Dockerfile",
     "migrate": "migrate.Dockerfile",
     "sandbox": "sandbox.Dockerfile",
 }

@@ -34,6 +34,7 @@ ENTRY_POINTS = {
     "game_scheduler.scheduler.notification_daemon_wrapper": "main",
     "game_scheduler.scheduler.status_transition_daemon_wrapper": "main",
     "game_scheduler.scheduler.outbox_daemon_wrapper": "main",
+    "game_scheduler.scheduler.series_daemon_wrapper": "main",
     "game_scheduler.bot.bot": "main",
     "game_scheduler.api.app": "serve",
     "game_scheduler.sandbox.server": "serve",

@@ -11,6 +11,7 @@ from game_scheduler.messaging.schemas import (
     GameCancelledEvent,
     GameCreatedEvent,
     GameReminderDueEvent,
+    GameSeriesDueEvent,
     GameStatusTransitionDueEvent,
     GameUpdatedEvent,
     Payload,
@@ -32,6 +33,7 @@ def sample_payloads() -> dict[EventType, Payload]:
         EventType.GAME_STATUS_TRANSITION_DUE: GameStatusTransitionDueEvent(
             game_id=game_id, target_status="IN_PROGRESS", transition_time=WHEN
         ),
+        EventType.GAME_SERIES_DUE: GameSeriesDueEvent(series_id=uuid.uuid4(), materialize_at=WHEN),
     }
 
 

@@ -15,12 +15,18 @@ import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from game_scheduler.db.models import EventOutbox, GameStatusSchedule, NotificationSchedule
+from game_scheduler.db.models import (
+    EventOutbox,
+    GameStatusSchedule,
+    NotificationSchedule,
+    SeriesSchedule,
+)
 from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher, SentBatch
 from game_scheduler.scheduler.event_builders import (
     build_game_reminder_event,
     build_outbox_event,
+    build_series_due_event,
     build_status_transition_event,
 )
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
@@ -64,7 +70,16 @@ OUTBOX = ScheduleKind(
     "published",
     build_outbox_event,
 )
-ALL_KINDS = (NOTIFICATIONS, STATUS_TRANSITIONS, OUTBOX)
+# The fourth use (repeating games): only parameters, like the other three.
+SERIES = ScheduleKind(
+    "series_schedule",
+    "series_schedule_changed",
+    SeriesSchedule,
+    "materialize_at",
+    "processed",
+    build_series_due_event,
+)
+ALL_KINDS = (NOTIFICATIONS, STATUS_TRANSITIONS, OUTBOX, SERIES)
 
 
 def insert_rows(
@@ -78,6 +93,15 @@ def insert_rows(
                 "INSERT INTO event_outbox (event_type, payload, available_at) "
                 f"SELECT 'game.updated', jsonb_build_object('game_id', gen_random_uuid()), {due} "
                 "FROM generate_series(1, %s) RETURNING id, available_at"
+            )
+            return [(r[0], r[1]) for r in conn.execute(sql, (count,)).fetchall()]
+        if kind is SERIES:
+            sql = (
+                "WITH s AS (INSERT INTO game_series (guild_id, channel_id, host_id, rrule, "
+                "timezone, local_start, title) SELECT 1, 2, 3, 'FREQ=WEEKLY', 'UTC', "
+                "localtimestamp, 'series ' || g FROM generate_series(1, %s) g RETURNING id) "
+                f"INSERT INTO series_schedule (series_id, materialize_at) SELECT id, {due} FROM s "
+                "RETURNING id, materialize_at"
             )
             return [(r[0], r[1]) for r in conn.execute(sql, (count,)).fetchall()]
         games = conn.execute(

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from game_scheduler.db.models import EventOutbox, GameStatusSchedule, NotificationSchedule
+from game_scheduler.db.models import (
+    EventOutbox,
+    GameStatusSchedule,
+    NotificationSchedule,
+    SeriesSchedule,
+)
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.schemas import (
     GameReminderDueEvent,
@@ -20,6 +25,7 @@ from game_scheduler.messaging.schemas import (
 from game_scheduler.scheduler.event_builders import (
     build_game_reminder_event,
     build_outbox_event,
+    build_series_due_event,
     build_status_transition_event,
 )
 
@@ -97,8 +103,9 @@ def test_an_outbox_row_of_unknown_type_is_refused() -> None:
             payload={"game_id": str(uuid.uuid4())},
             created_at=DUE,
         ),
+        SeriesSchedule(id=uuid.uuid4(), series_id=uuid.uuid4(), materialize_at=DUE),
     ],
-    ids=["reminder", "transition", "outbox"],
+    ids=["reminder", "transition", "outbox", "series"],
 )
 def test_what_goes_on_the_wire_validates_as_the_consumer_reads_it(row: object) -> None:
     # The builders skip pydantic's validation for speed; the consumer's decoding must agree.
@@ -106,6 +113,7 @@ def test_what_goes_on_the_wire_validates_as_the_consumer_reads_it(row: object) -
         NotificationSchedule: build_game_reminder_event,
         GameStatusSchedule: build_status_transition_event,
         EventOutbox: build_outbox_event,
+        SeriesSchedule: build_series_due_event,
     }
     event = builders[type(row)](row)
     decoded = Event.from_json_bytes(event.to_json_bytes())

@@ -28,6 +28,7 @@ from tests.scheduler.helpers import (
     ALL_KINDS,
     NOTIFICATIONS,
     OUTBOX,
+    SERIES,
     STATUS_TRANSITIONS,
     ScheduleKind,
     TimedPublisher,
@@ -41,6 +42,7 @@ EXPECTED_TYPES = {
     NOTIFICATIONS.name: EventType.GAME_REMINDER_DUE,
     STATUS_TRANSITIONS.name: EventType.GAME_STATUS_TRANSITION_DUE,
     OUTBOX.name: EventType.GAME_UPDATED,
+    SERIES.name: EventType.GAME_SERIES_DUE,
 }
 
 

@@ -24,7 +24,7 @@ from game_scheduler.api.auth import BearerAuthMiddleware
 from game_scheduler.api.deps import ApiContext
 from game_scheduler.api.errors import install_error_handlers
 from game_scheduler.api.metrics import ApiMetrics, MetricsMiddleware
-from game_scheduler.api.routes import calendar, games, health, participants
+from game_scheduler.api.routes import calendar, games, health, participants, series
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
@@ -75,6 +75,7 @@ def create_app(
     app.include_router(games.router)
     app.include_router(participants.router)
     app.include_router(calendar.router)
+    app.include_router(series.router)
     install_dashboard(app)
     # Added last, so outermost: metrics count the 401s the auth middleware answers too.
     app.add_middleware(BearerAuthMiddleware, token=settings.api_token.get_secret_value())

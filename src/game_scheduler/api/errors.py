@@ -23,6 +23,8 @@ from game_scheduler.games.errors import (
     GameNotFound,
     GameNotOpen,
     NotJoined,
+    SeriesEnded,
+    SeriesNotFound,
     TransitionNotAllowed,
 )
 
@@ -53,6 +55,9 @@ _GAME_ERRORS: dict[type[GameError], tuple[int, str]] = {
     AlreadyJoined: (409, "already_joined"),
     GameNotOpen: (409, "game_not_open"),
     TransitionNotAllowed: (409, "transition_not_allowed"),
+    SeriesNotFound: (404, "series_not_found"),
+    # Editing a series that ended is a request that cannot succeed as sent: a 422.
+    SeriesEnded: (422, "series_ended"),
 }
 
 # The responses every /api/v1 route may give besides its success, for the OpenAPI document.

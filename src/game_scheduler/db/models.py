@@ -75,6 +75,8 @@ class GameSession(Base):
             "status IN ('SCHEDULED', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED')", name="status"
         ),
         Index("ix_game_sessions_guild_id_scheduled_at", "guild_id", "scheduled_at", "id"),
+        # One game per occurrence of a series, however many consumers try to make it.
+        UniqueConstraint("series_id", "series_occurrence_at"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -98,6 +100,8 @@ class GameSession(Base):
     series_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("game_series.id", ondelete="SET NULL"), index=True
     )
+    # The occurrence of the series this game is (UTC); stays put when the game is moved.
+    series_occurrence_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     discord_event_id: Mapped[int | None] = mapped_column(BigInteger)
     # Why the bot could not post or edit the game's message; null once it can.
     post_error: Mapped[str | None] = mapped_column(Text)
@@ -297,5 +301,31 @@ class GameSeries(Base):
     )
     carry_over_players: Mapped[bool] = _settings_flag(False)
     active: Mapped[bool] = _settings_flag(True)
+    # Occurrences (UTC) skipped before they became games; they are never made.
+    skipped_occurrences: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), nullable=False, server_default=text("'{}'")
+    )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
+
+
+class SeriesSchedule(Base):
+    """When a series next needs games made (`materialize_at`); `processed` once announced.
+
+    The fourth table of the generic scheduler daemon: one row per active series, replaced
+    each time its occurrences are made.
+    """
+
+    __tablename__ = "series_schedule"
+    __table_args__ = (
+        UniqueConstraint("series_id"),
+        Index("ix_series_schedule_due", "materialize_at", postgresql_where=text("NOT processed")),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    series_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("game_series.id", ondelete="CASCADE"), nullable=False
+    )
+    materialize_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    processed: Mapped[bool] = _flag()
+    created_at: Mapped[datetime] = _created_at()

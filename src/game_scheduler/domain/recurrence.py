@@ -49,8 +49,9 @@ _KNOWN_PARTS = frozenset(
     {"BYSETPOS", "BYYEARDAY", "BYWEEKNO", "BYHOUR", "BYMINUTE", "BYSECOND", "BYEASTER"}
 ).union(*_PARTS_BY_FREQUENCY.values())
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-_UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6}Z?)?$")
+# [0-9], not \d: \d also matches other scripts' digits, which int() then accepts.
+_BYDAY_ITEM = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_UNTIL_VALUE = re.compile(r"^[0-9]{8}(T[0-9]{6}Z?)?$")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: leap years
 
 
@@ -119,7 +120,7 @@ def _parts_of(text: str) -> dict[str, str]:
 
 
 def _check_int(name: str, value: str, low: int, high: int) -> int:
-    if not re.fullmatch(r"[+-]?\d{1,6}", value) or not low <= int(value) <= high:
+    if not re.fullmatch(r"[+-]?[0-9]{1,6}", value) or not low <= int(value) <= high:
         raise InvalidField("rrule", f"{name} must be a whole number from {low} to {high}")
     return int(value)
 
@@ -195,7 +196,10 @@ def _local_until(until: str, zone: ZoneInfo) -> str:
     """UNTIL as a local wall time: UTC (`...Z`) converted, a date meaning its whole day."""
     if until.endswith("Z"):
         moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        return moment.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+        try:
+            return moment.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+        except OverflowError:  # year 1 or 9999: a few hours either way change nothing
+            return until[:-1]
     if "T" not in until:
         return f"{until}T235959"
     return until
@@ -203,10 +207,10 @@ def _local_until(until: str, zone: ZoneInfo) -> str:
 
 def _local_rule(recurrence: Recurrence) -> rrule:
     parts = dict(item.split("=", 1) for item in recurrence.rule.split(";"))
-    if "UNTIL" in parts:
-        parts["UNTIL"] = _local_until(parts["UNTIL"], recurrence.zone)
-    text = ";".join(f"{name}={value}" for name, value in parts.items())
     try:
+        if "UNTIL" in parts:
+            parts["UNTIL"] = _local_until(parts["UNTIL"], recurrence.zone)
+        text = ";".join(f"{name}={value}" for name, value in parts.items())
         rule = rrulestr(text, dtstart=recurrence.local_start)
     except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidField("rrule", f"is not a valid RFC 5545 RRULE: {exc}") from None
@@ -247,6 +251,11 @@ def _instants(recurrence: Recurrence, until: datetime) -> Iterator[datetime]:
             yield instant
 
 
+def iter_occurrences(recurrence: Recurrence, after: datetime) -> Iterator[datetime]:
+    """The occurrences strictly after `after`, in UTC and in order, within five years of it."""
+    return (t for t in _instants(recurrence, after + EXPANSION_AHEAD) if t > after)
+
+
 def occurrences_between(recurrence: Recurrence, after: datetime, until: datetime) -> list[datetime]:
     """The occurrences strictly after `after` and at or before `until`, in UTC."""
     return [t for t in _instants(recurrence, until) if t > after]
@@ -255,11 +264,10 @@ def occurrences_between(recurrence: Recurrence, after: datetime, until: datetime
 def next_occurrences(recurrence: Recurrence, after: datetime, count: int) -> list[datetime]:
     """Up to `count` occurrences strictly after `after`, in UTC, within five years of it."""
     found: list[datetime] = []
-    for instant in _instants(recurrence, after + EXPANSION_AHEAD):
-        if instant > after:
-            found.append(instant)
-            if len(found) >= count:
-                break
+    for instant in iter_occurrences(recurrence, after):
+        found.append(instant)
+        if len(found) >= count:
+            break
     return found
 
 
@@ -281,13 +289,16 @@ def parse_recurrence(rule: str, timezone: str, local_start: datetime) -> Recurre
 
 
 def check_recurrence(
-    rule: str, timezone: str, local_start: datetime, *, now: datetime
+    rule: str, timezone: str, local_start: datetime, *, now: datetime, new_start: bool = True
 ) -> Recurrence:
-    """A recurrence a new or edited series may have: valid, and with an occurrence ahead."""
+    """A recurrence a new or edited series may have: valid, and with an occurrence ahead.
+
+    `new_start=False` (an edit that keeps the series' start) lets an old start stand.
+    """
     recurrence = parse_recurrence(rule, timezone, local_start)
     zone = recurrence.zone
     local_now = now.astimezone(zone).replace(tzinfo=None)
-    if recurrence.local_start < local_now - MAX_START_IN_PAST:
+    if new_start and recurrence.local_start < local_now - MAX_START_IN_PAST:
         raise InvalidField("local_start", "must be at most a year in the past")
     if recurrence.local_start > local_now + EXPANSION_AHEAD:
         raise InvalidField("local_start", "must be at most 5 years ahead")

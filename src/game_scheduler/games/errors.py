@@ -70,3 +70,20 @@ class NotOnRoster(GameError):
     def __init__(self, game_id: UUID, reason: str) -> None:
         super().__init__(reason)
         self.game_id = game_id
+
+
+class SeriesNotFound(GameError):
+    """No series has this id."""
+
+    def __init__(self, series_id: UUID) -> None:
+        super().__init__(f"no series with id {series_id}")
+        self.series_id = series_id
+
+
+class SeriesEnded(GameError):
+    """The series has ended: it can be read, not changed."""
+
+    def __init__(self, series_id: UUID, action: str) -> None:
+        super().__init__(f"cannot {action}: the series has ended")
+        self.series_id = series_id
+        self.action = action

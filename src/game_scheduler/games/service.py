@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,6 +23,7 @@ from game_scheduler.db.models import (
     GameSession,
     GameStatusSchedule,
     NotificationSchedule,
+    SeriesSchedule,
 )
 from game_scheduler.domain.roster import Roster, build_roster
 from game_scheduler.domain.schedule_plan import plan_schedule
@@ -217,6 +218,13 @@ def cancel_game(session: Session, game_id: uuid.UUID, *, now: datetime) -> GameS
     session.flush()
     _replace_schedule(session, game, now)
     _write_event(session, EventType.GAME_CANCELLED, game.id)
+    if game.series_id is not None:
+        # The series' next occurrence may now be needed as a game: let its schedule look now.
+        session.execute(
+            update(SeriesSchedule)
+            .where(SeriesSchedule.series_id == game.series_id, ~SeriesSchedule.processed)
+            .values(materialize_at=func.now())
+        )
     return game
 
 
@@ -400,6 +408,7 @@ def list_games(
     *,
     guild_id: int | None = None,
     status: str | None = None,
+    series_id: uuid.UUID | None = None,
     limit: int = 50,
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> GamePage:
@@ -409,6 +418,8 @@ def list_games(
         query = query.where(GameSession.guild_id == guild_id)
     if status is not None:
         query = query.where(GameSession.status == status)
+    if series_id is not None:
+        query = query.where(GameSession.series_id == series_id)
     if after is not None:
         query = query.where(func.row(GameSession.scheduled_at, GameSession.id) > func.row(*after))
     query = query.order_by(GameSession.scheduled_at, GameSession.id).limit(limit + 1)

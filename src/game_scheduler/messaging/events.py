@@ -18,6 +18,8 @@ class EventType(StrEnum):
     GAME_CANCELLED = "game.cancelled"
     GAME_REMINDER_DUE = "game.reminder_due"
     GAME_STATUS_TRANSITION_DUE = "game.status_transition_due"
+    # Under game.# like the rest, so the existing bot_events binding routes it.
+    GAME_SERIES_DUE = "game.series_due"
 
 
 def _utc_now() -> datetime:

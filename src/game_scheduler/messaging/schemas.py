@@ -57,12 +57,21 @@ class GameStatusTransitionDueEvent(Payload):
     transition_time: datetime
 
 
+class GameSeriesDueEvent(Payload):
+    """Published by the series daemon at `materialize_at`: the consumer makes the series'
+    next occurrences games (every one within the horizon, and the next one to be played)."""
+
+    series_id: UUID
+    materialize_at: AwareDatetime
+
+
 PAYLOAD_MODELS: dict[EventType, type[Payload]] = {
     EventType.GAME_CREATED: GameCreatedEvent,
     EventType.GAME_UPDATED: GameUpdatedEvent,
     EventType.GAME_CANCELLED: GameCancelledEvent,
     EventType.GAME_REMINDER_DUE: GameReminderDueEvent,
     EventType.GAME_STATUS_TRANSITION_DUE: GameStatusTransitionDueEvent,
+    EventType.GAME_SERIES_DUE: GameSeriesDueEvent,
 }
 
 

@@ -14,7 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from game_scheduler.db.models import EventOutbox, GameStatusSchedule, NotificationSchedule
+from game_scheduler.db.models import (
+    EventOutbox,
+    GameStatusSchedule,
+    NotificationSchedule,
+    SeriesSchedule,
+)
 from game_scheduler.messaging.events import Event, EventType
 
 
@@ -50,3 +55,10 @@ def build_outbox_event(item: EventOutbox) -> Event:
     # fails here (ValueError), loudly, instead of publishing something no consumer routes.
     at = item.created_at.astimezone(UTC)
     return _event(EventType(item.event_type), at, dict(item.payload))
+
+
+def build_series_due_event(item: SeriesSchedule) -> Event:
+    """The `game.series_due` event for a series schedule row (payload: `GameSeriesDueEvent`)."""
+    at = item.materialize_at.astimezone(UTC)
+    data = {"series_id": str(item.series_id), "materialize_at": at.isoformat()}
+    return _event(EventType.GAME_SERIES_DUE, at, data)

@@ -54,6 +54,9 @@ def list_games(
     context: Context,
     guild_id: Annotated[Snowflake | None, Query(description="only this guild's games")] = None,
     status: Annotated[GameStatus | None, Query(description="only games in this status")] = None,
+    series_id: Annotated[
+        uuid.UUID | None, Query(description="only this series' occurrences")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page")
@@ -66,6 +69,7 @@ def list_games(
             session,
             guild_id=guild_id,
             status=status.value if status is not None else None,
+            series_id=series_id,
             limit=limit,
             after=after,
         )

@@ -8,6 +8,10 @@ relative to the commit (docs/bot.md has the reasoning):
   how a crash between that commit and the edit heals on redelivery.
 - `game.created` / `game.updated`: the refresh (idempotent: it shows the latest state)
   comes first and the dedup record after it, so a crash in between only repeats an edit.
+- `game.series_due`: the series' new occurrences (games, with their schedule rows and
+  `game.created` outbox events) and the dedup record commit together; the games are
+  posted when their own events arrive. Making occurrences is idempotent anyway (a unique
+  slot per occurrence), so a redelivery or a second consumer makes nothing twice.
 - `game.reminder_due` / `game.cancelled`: DMs go out one by one, each recorded as it is
   sent (`DirectMessenger`); the event's own record is written last. A redelivery skips
   whoever was served already, so nobody is reminded twice and nobody is forgotten.
@@ -42,7 +46,7 @@ from game_scheduler.bot.refresher import MessageRefresher, PostedGame
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
-from game_scheduler.games import service
+from game_scheduler.games import series, service
 from game_scheduler.games.errors import GameNotFound, TransitionNotAllowed
 from game_scheduler.messaging.consumer import EventHandler, ReceivedEvent
 from game_scheduler.messaging.dedup import record_message_once
@@ -51,6 +55,7 @@ from game_scheduler.messaging.schemas import (
     GameCancelledEvent,
     GameCreatedEvent,
     GameReminderDueEvent,
+    GameSeriesDueEvent,
     GameStatusTransitionDueEvent,
     GameUpdatedEvent,
     Payload,
@@ -139,6 +144,7 @@ class EventHandlers:
             EventType.GAME_STATUS_TRANSITION_DUE: Route(
                 GameStatusTransitionDueEvent, self._on_status_transition_due
             ),
+            EventType.GAME_SERIES_DUE: Route(GameSeriesDueEvent, self._on_series_due),
         }
 
     def consumer_handlers(self) -> Mapping[EventType, EventHandler]:
@@ -353,3 +359,24 @@ class EventHandlers:
         await self._mark_handled(message_id)
         logger.info("game cancellation shown", extra=extra)
         return outcome
+
+    async def _on_series_due(self, payload: GameSeriesDueEvent, message_id: str | None) -> Outcome:
+        """Make the series' next occurrences games; each is posted by its own game.created."""
+        made = await asyncio.to_thread(self._materialise_series, payload, message_id)
+        logger.info(
+            "series occurrences made" if made is not None else "duplicate series event skipped",
+            extra={
+                "series_id": str(payload.series_id),
+                "message_id": message_id,
+                "games_made": made or 0,
+            },
+        )
+        return Outcome.DUPLICATE if made is None else Outcome.DONE
+
+    def _materialise_series(self, payload: GameSeriesDueEvent, message_id: str | None) -> int | None:
+        """Make the occurrences in one transaction with the dedup record; None if a duplicate."""
+        with self._sessions.begin() as session:
+            if message_id is not None and not record_message_once(session, message_id):
+                return None
+            made = series.materialise_series(session, payload.series_id, now=self._clock.now())
+            return len(made)
