@@ -11,7 +11,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    WithJsonSchema,
+)
 
 from game_scheduler.api.schemas import (
     Description,
@@ -46,6 +54,17 @@ TimezoneName = Annotated[
     ),
     AfterValidator(_storable_text),
 ]
+# Not JSON Schema's "date-time", which requires an offset: a wall-clock time has none.
+LocalDateTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:00)?$",
+            "examples": ["2027-03-19T20:00"],
+        }
+    ),
+]
 LOCAL_START_DESCRIPTION = (
     "the first occurrence as a wall-clock time in `timezone`, without an offset, "
     "e.g. 2027-03-19T20:00"
@@ -65,9 +84,7 @@ class SeriesCreate(_Request):
     title: Title
     rrule: RRuleText
     timezone: TimezoneName
-    local_start: datetime = Field(
-        description=LOCAL_START_DESCRIPTION, examples=["2027-03-19T20:00"]
-    )
+    local_start: LocalDateTime = Field(description=LOCAL_START_DESCRIPTION)
     description: Description | None = None
     where: ShortText | None = None
     signup_instructions: ShortText | None = None
@@ -102,7 +119,7 @@ class SeriesUpdate(_Request):
     title: Title | None = None
     rrule: RRuleText | None = None
     timezone: TimezoneName | None = None
-    local_start: datetime | None = Field(default=None, description=LOCAL_START_DESCRIPTION)
+    local_start: LocalDateTime | None = Field(default=None, description=LOCAL_START_DESCRIPTION)
     description: Description | None = None
     where: ShortText | None = None
     signup_instructions: ShortText | None = None
@@ -141,7 +158,7 @@ class SeriesOut(BaseModel):
     signup_instructions: str | None
     rrule: str
     timezone: str
-    local_start: datetime = Field(description="wall-clock time in `timezone`, no offset")
+    local_start: LocalDateTime = Field(description="wall-clock time in `timezone`, no offset")
     expected_duration_minutes: int | None
     max_players: int | None
     reminder_minutes: list[int]
