@@ -12,15 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.bot.events.handlers import Outcome
 from game_scheduler.db.models import GameSession
 from game_scheduler.games import series as series_service
-from game_scheduler.bot.events.handlers import Outcome
 from game_scheduler.messaging.events import EventType
 from game_scheduler.messaging.schemas import GameSeriesDueEvent
-from game_scheduler.messaging.publisher import FakePublisher
-from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
+from game_scheduler.testing import FakePublisher
 from tests.bot.conftest import CHANNEL_ID, GUILD_ID, HOST_ID, NOW, Wired
-from tests.scheduler.helpers import SERIES, running, wait_for
+from tests.scheduler.helpers import SERIES, make_daemon, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -77,19 +76,7 @@ async def test_the_next_occurrence_is_made_once_with_two_replicas_and_a_crash(
         session.execute(text("UPDATE series_schedule SET materialize_at = now()"))
 
     publishers = [FakePublisher(), FakePublisher()]
-    daemons: list[SchedulerDaemon] = []
-    for publisher in publishers:
-        daemon = SchedulerDaemon(
-            database_url,
-            "amqp://unused",
-            SERIES.notify_channel,
-            SERIES.model_class,
-            SERIES.time_field,
-            SERIES.status_field,
-            SERIES.event_builder,
-            publisher=publisher,
-        )
-        daemons.append(daemon)
+    daemons = [make_daemon(database_url, SERIES, publisher=p) for p in publishers]
 
     def published() -> list[str]:
         return [m.message_id for p in publishers for m in p.published]

@@ -14,6 +14,7 @@ from game_scheduler.domain.recurrence import (
     next_occurrences,
     occurrences_between,
     parse_recurrence,
+    rule_for_repeat,
     to_utc,
 )
 from game_scheduler.domain.validation import InvalidField
@@ -245,3 +246,25 @@ def test_every_weekly_occurrence_keeps_the_local_start_time(
             # An hour that happens twice: the earlier of the two instants.
             assert local.fold == 0
             assert instant == agreed.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("choice", "rule"),
+    [
+        ("weekly", "FREQ=WEEKLY;BYDAY=FR"),
+        ("biweekly", "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"),
+        ("monthly", "FREQ=MONTHLY;BYDAY=3FR"),
+    ],
+)
+def test_a_repeat_choice_writes_the_rule_from_the_first_date(choice: str, rule: str) -> None:
+    assert rule_for_repeat(choice, datetime(2027, 3, 19, 20, 0)) == rule
+
+
+def test_a_fifth_weekday_repeats_as_the_last_of_the_month() -> None:
+    assert rule_for_repeat("monthly", datetime(2027, 4, 30, 20, 0)) == "FREQ=MONTHLY;BYDAY=-1FR"
+
+
+def test_an_unknown_repeat_choice_is_refused() -> None:
+    with pytest.raises(InvalidField) as caught:
+        rule_for_repeat("hourly", datetime(2027, 3, 19, 20, 0))
+    assert caught.value.field == "repeat"

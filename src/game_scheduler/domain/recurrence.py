@@ -307,3 +307,23 @@ def check_recurrence(
             raise InvalidField("rrule", "matches no date within 5 years of local_start")
         raise InvalidField("rrule", "has no occurrence after now: every one is in the past")
     return recurrence
+
+
+REPEAT_CHOICES = ("weekly", "biweekly", "monthly")
+
+
+def rule_for_repeat(choice: str, local_start: datetime) -> str:
+    """The RRULE a front door's "Repeat" choice stands for, from the first game's date.
+
+    weekly: that weekday every week; biweekly: every other week; monthly: the same
+    numbered weekday each month ("the 3rd Friday"; a 5th one becomes "the last").
+    """
+    weekday = _WEEKDAYS[local_start.weekday()]
+    if choice == "weekly":
+        return f"FREQ=WEEKLY;BYDAY={weekday}"
+    if choice == "biweekly":
+        return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={weekday}"
+    if choice == "monthly":
+        nth = (local_start.day - 1) // 7 + 1
+        return f"FREQ=MONTHLY;BYDAY={-1 if nth == 5 else nth}{weekday}"
+    raise InvalidField("repeat", f"must be one of {', '.join(REPEAT_CHOICES)}")

@@ -373,7 +373,9 @@ class EventHandlers:
         )
         return Outcome.DUPLICATE if made is None else Outcome.DONE
 
-    def _materialise_series(self, payload: GameSeriesDueEvent, message_id: str | None) -> int | None:
+    def _materialise_series(
+        self, payload: GameSeriesDueEvent, message_id: str | None
+    ) -> int | None:
         """Make the occurrences in one transaction with the dedup record; None if a duplicate."""
         with self._sessions.begin() as session:
             if message_id is not None and not record_message_once(session, message_id):
