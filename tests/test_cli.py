@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -58,3 +60,16 @@ def test_python_dash_m_migrate_creates_the_database(database_url: str) -> None:
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_run_keeps_one_session_secret_across_starts(tmp_path: Path) -> None:
+    from game_scheduler.cli import _session_secret
+    from game_scheduler.config import Settings
+
+    state = tmp_path / "run.json"
+    first = _session_secret(Settings(), state)
+    state.write_text(json.dumps({"session_secret": first}))
+
+    assert len(first) >= 32
+    assert _session_secret(Settings(), state) == first
+    assert _session_secret(Settings(session_secret="s" * 40), state) == "s" * 40

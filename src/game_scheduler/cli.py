@@ -77,21 +77,63 @@ def _cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _seed_demo_settings(settings: Settings) -> None:
+    """Make the sandbox demo server's "Game host" role a host role, unless already set."""
+    from sqlalchemy import text
+
+    from game_scheduler.db.engine import make_engine
+    from game_scheduler.sandbox.demo_server import DEMO_GUILD_ID, DEMO_HOST_ROLE_ID
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO guild_settings (guild_id, host_role_ids) VALUES (:g, ARRAY[:r])"
+                    " ON CONFLICT (guild_id) DO NOTHING"
+                ),
+                {"g": DEMO_GUILD_ID, "r": DEMO_HOST_ROLE_ID},
+            )
+    finally:
+        engine.dispose()
+
+
+def _session_secret(settings: Settings, state: Path) -> str:
+    """SESSION_SECRET, else the one an earlier `run` kept in its state file, else a new one."""
+    if settings.session_secret is not None and settings.session_secret.get_secret_value():
+        return settings.session_secret.get_secret_value()
+    try:
+        kept = json.loads(state.read_text()).get("session_secret")
+    except (OSError, ValueError, AttributeError):
+        kept = None
+    # Kept across runs so that people stay logged in when `run` restarts.
+    return kept if isinstance(kept, str) and len(kept) >= 32 else secrets.token_urlsafe(32)
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from game_scheduler.db.migrate import migrate
     from game_scheduler.supervisor import ChildSpec, Supervisor, child_env
 
     migrate(settings.database_url)
+    if settings.uses_sandbox:
+        _seed_demo_settings(settings)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     token = token or secrets.token_urlsafe(24)
     offset = args.port_offset
     api_port, sandbox_port = API_PORT + offset, SANDBOX_PORT + offset
     metrics_ports = {name: port + offset for name, port in RUN_METRICS_PORTS.items()}
-    extra_env = {"API_TOKEN": token}
+    state = run_state_path()
+    session_secret = _session_secret(settings, state)
+    extra_env = {"API_TOKEN": token, "SESSION_SECRET": session_secret}
+    if "PUBLIC_URL" not in os.environ:
+        # Where a browser on this machine reaches the API: the login redirect comes back here.
+        public_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        extra_env["PUBLIC_URL"] = f"http://{public_host}:{api_port}"
     specs = []
     if settings.uses_sandbox:
         specs.append(ChildSpec.of_cli("sandbox", "sandbox", "--port", str(sandbox_port)))
         extra_env["DISCORD_API_BASE"] = f"http://127.0.0.1:{sandbox_port}/api/v10"
+        extra_env["DISCORD_WEB_BASE"] = f"http://127.0.0.1:{sandbox_port}"
     specs.append(ChildSpec.of_cli("api", "api", "--host", args.host, "--port", str(api_port)))
     for instance in SCHEDULER_WRAPPERS:
         port = str(metrics_ports[instance])
@@ -100,11 +142,17 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     api_url = f"http://{args.host}:{api_port}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}/" if settings.uses_sandbox else None
-    state = run_state_path()
     state.parent.mkdir(parents=True, exist_ok=True)
     state.touch(mode=0o600)
     state.write_text(
-        json.dumps({"api_url": api_url, "api_token": token, "sandbox_url": sandbox_url})
+        json.dumps(
+            {
+                "api_url": api_url,
+                "api_token": token,
+                "sandbox_url": sandbox_url,
+                "session_secret": session_secret,
+            }
+        )
     )
     lines = [
         "Game Scheduler is running. Ctrl-C stops everything.",

@@ -9,6 +9,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 SANDBOX_API_BASE = "http://127.0.0.1:8001/api/v10"
+DISCORD_WEB_BASE = "https://discord.com"
+SANDBOX_WEB_BASE = "http://127.0.0.1:8001"
+# The sandbox's built-in OAuth2 application: used when DISCORD_CLIENT_ID is unset. Not
+# secrets: the sandbox is a local development tool and says so.
+SANDBOX_CLIENT_ID = "1"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public development value
 
 
 class Settings(BaseSettings):
@@ -37,17 +43,45 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
+    public_url: str = "http://127.0.0.1:8000"
+    discord_client_id: str = ""
+    discord_client_secret: SecretStr | None = None
+    discord_web_base: str = ""
+    session_secret: SecretStr | None = None
+
     @model_validator(mode="after")
     def _default_discord_api_base(self) -> Settings:
         # Without a token there is no real Discord to talk to: the local sandbox stands in.
         if not self.discord_api_base:
             self.discord_api_base = DISCORD_API_BASE if self.discord_bot_token else SANDBOX_API_BASE
+        if not self.discord_web_base:
+            self.discord_web_base = DISCORD_WEB_BASE if self.discord_bot_token else SANDBOX_WEB_BASE
+        self.public_url = self.public_url.rstrip("/")
+        self.discord_web_base = self.discord_web_base.rstrip("/")
         return self
 
     @property
     def uses_sandbox(self) -> bool:
         """True when the bot talks to the local sandbox instead of Discord."""
         return self.discord_bot_token is None
+
+    @property
+    def oauth_client_id(self) -> str:
+        """The OAuth2 application's id: DISCORD_CLIENT_ID, else the sandbox's built-in one.
+
+        Empty when a real Discord is used without DISCORD_CLIENT_ID: login is then off.
+        """
+        if self.discord_client_id:
+            return self.discord_client_id
+        return SANDBOX_CLIENT_ID if self.uses_sandbox else ""
+
+    @property
+    def oauth_client_secret(self) -> str:
+        """The OAuth2 application's secret, else the sandbox's built-in (public) one."""
+        secret = self.discord_client_secret.get_secret_value() if self.discord_client_secret else ""
+        if secret or self.discord_client_id:
+            return secret
+        return SANDBOX_CLIENT_SECRET if self.uses_sandbox else ""
 
 
 def to_sqlalchemy_url(database_url: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from game_scheduler.api.app import create_app
 from game_scheduler.config import Settings
 from game_scheduler.testing import FrozenClock
+from tests.fixtures.sandbox import SandboxHandle
 
 API_TOKEN = "test-token-" + "x" * 20
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -54,6 +55,29 @@ def settings(database_url: str) -> Settings:
 def app(settings: Settings, clock: FrozenClock, session_factory: sessionmaker[Session]) -> FastAPI:
     """The API on this test's database."""
     return create_app(settings, clock=clock, session_factory=session_factory)
+
+
+@pytest.fixture
+async def people_app(
+    database_url: str,
+    discord_sandbox: SandboxHandle,
+    clock: FrozenClock,
+    session_factory: sessionmaker[Session],
+) -> AsyncIterator[FastAPI]:
+    """An API whose Discord is the sandbox, with servers A and B of tests/api/people.py."""
+    from tests.api import people
+
+    await people.configure(discord_sandbox, people.server_a())
+    await people.configure(discord_sandbox, people.server_b())
+    with session_factory.begin() as session:
+        session.execute(
+            text("INSERT INTO guild_settings (guild_id, host_role_ids) VALUES (:g, ARRAY[:r])"),
+            {"g": int(people.GUILD_A), "r": int(people.HOST_ROLE)},
+        )
+    settings = people.people_settings(database_url, discord_sandbox)
+    app = create_app(settings, clock=clock, session_factory=session_factory)
+    async with app.router.lifespan_context(app):
+        yield app
 
 
 def _client(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:

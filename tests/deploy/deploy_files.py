@@ -46,7 +46,13 @@ SERVICE_DOCKERFILES = {
 PRODUCTION_SERVICES = set(SERVICE_DOCKERFILES) - {"sandbox"} | {"postgres", "rabbitmq"}
 LONG_RUNNING_APP_SERVICES = set(SERVICE_DOCKERFILES) - {"migrate", "sandbox"}
 # Secrets production must be given; a default would be a password everyone knows.
-REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "API_TOKEN", "DISCORD_BOT_TOKEN")
+REQUIRED_SECRETS = (
+    "POSTGRES_PASSWORD",
+    "RABBITMQ_PASSWORD",
+    "API_TOKEN",
+    "SESSION_SECRET",
+    "DISCORD_BOT_TOKEN",
+)
 
 HEALTH_URL = re.compile(r"http://127\.0\.0\.1:(?P<port>\d+)(?P<path>/[^'\"\s]*)")
 

@@ -7,6 +7,7 @@ when the app shuts down.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import signal
 import threading
@@ -22,18 +23,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.auth import BearerAuthMiddleware
 from game_scheduler.api.deps import ApiContext
+from game_scheduler.api.discord_directory import DiscordDirectory
+from game_scheduler.api.discord_login import DiscordLogin
 from game_scheduler.api.errors import install_error_handlers
+from game_scheduler.api.identity import Identity
 from game_scheduler.api.metrics import ApiMetrics, MetricsMiddleware
-from game_scheduler.api.routes import calendar, games, health, participants, series
+from game_scheduler.api.routes import (
+    auth,
+    calendar,
+    games,
+    guild_settings,
+    health,
+    me,
+    participants,
+    series,
+)
+from game_scheduler.api.sessions import COOKIE_NAME, CookieSigner
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.web.app import install_dashboard
 
+logger = logging.getLogger(__name__)
+
 API_DESCRIPTION = """\
-Schedule Discord game sessions. Every `/api/v1` route needs
-`Authorization: Bearer <API_TOKEN>`. Discord ids are decimal strings; times are
-ISO 8601 with an offset. Errors are
+Schedule Discord game sessions. Every `/api/v1` route needs a caller: the admin's
+`Authorization: Bearer <API_TOKEN>`, or a person logged in with Discord at `/auth/login`
+(the `gs_session` cookie; changes also send `X-CSRF-Token`, from `GET /api/v1/me`).
+Discord ids are decimal strings; times are ISO 8601 with an offset. Errors are
 `{"error": {"code": "...", "message": "...", "field": ..., "errors": [...]}}`.
 """
 
@@ -53,9 +70,31 @@ def create_app(
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
 
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
+    if not secret:
+        # `run` keeps one in its state file; a lone `api` without one starts fresh each time.
+        logger.warning("SESSION_SECRET is unset: logins last only until the API restarts")
+        secret = secrets.token_urlsafe(32)
+    signer = CookieSigner(secret)
+    the_clock = clock or SystemClock()
+    directory = DiscordDirectory(
+        settings.discord_api_base,
+        settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None,
+    )
+    identity = Identity(
+        api_token=settings.api_token.get_secret_value(),
+        signer=signer,
+        directory=directory,
+        login=DiscordLogin(settings),
+        session_factory=session_factory,
+        clock=the_clock,
+        secure_cookies=settings.public_url.startswith("https://"),
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        directory.close()
         if engine is not None:
             engine.dispose()
 
@@ -67,8 +106,9 @@ def create_app(
     )
     metrics = ApiMetrics()
     app.state.context = ApiContext(
-        settings=settings, clock=clock or SystemClock(), session_factory=session_factory
+        settings=settings, clock=the_clock, session_factory=session_factory
     )
+    app.state.identity = identity
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health.router)
@@ -76,9 +116,17 @@ def create_app(
     app.include_router(participants.router)
     app.include_router(calendar.router)
     app.include_router(series.router)
+    app.include_router(me.router)
+    app.include_router(guild_settings.router)
+    app.include_router(auth.router)
     install_dashboard(app)
     # Added last, so outermost: metrics count the 401s the auth middleware answers too.
-    app.add_middleware(BearerAuthMiddleware, token=settings.api_token.get_secret_value())
+    app.add_middleware(
+        BearerAuthMiddleware,
+        token=settings.api_token.get_secret_value(),
+        session_cookie_ok=lambda cookie: signer.session_token(cookie) is not None,
+        cookie_name=COOKIE_NAME,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

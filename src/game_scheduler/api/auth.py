@@ -1,15 +1,19 @@
-"""Bearer-token authentication for `/api/v1`, checked before anything reads the body.
+"""The first gate of `/api/v1`: a bearer token or a signed session cookie, before the body.
 
 The check runs as ASGI middleware so an unauthenticated client learns nothing, not even
 whether its body would have been valid. The token is compared in constant time and never
-logged; the route dependency below only documents the scheme in OpenAPI.
+logged. A request without an Authorization header passes only with a `gs_session` cookie
+whose signature is good; whether that session is still open, and what the person may do,
+is the `CurrentCaller` dependency's job (api/identity.py).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from fastapi.security import HTTPBearer
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from game_scheduler.api.errors import error_response
@@ -32,11 +36,19 @@ def token_matches(authorization: str | None, expected: str) -> bool:
 class BearerAuthMiddleware:
     """Refuses `/api/v1` requests without the right bearer token with a 401."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        session_cookie_ok: Callable[[str], bool] = lambda cookie: False,
+        cookie_name: str = "gs_session",
+    ) -> None:
         if not token:
             raise ValueError("an empty API token would let anyone in")
         self._app = app
         self._token = token
+        self._session_cookie_ok = session_cookie_ok
+        self._cookie_name = cookie_name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 401 itself."""
@@ -46,19 +58,28 @@ class BearerAuthMiddleware:
             await self._app(scope, receive, send)
             return
         authorization = None
+        cookie_header = ""
         for name, value in scope.get("headers", []):
-            if name == b"authorization":
+            if name == b"authorization" and authorization is None:
                 authorization = value.decode("latin-1")
-                break
+            elif name == b"cookie":
+                cookie_header = value.decode("latin-1")
         if token_matches(authorization, self._token):
             await self._app(scope, receive, send)
             return
-        if authorization:
+        cookie = cookie_parser(cookie_header).get(self._cookie_name) if cookie_header else None
+        if authorization is None and cookie is not None and self._session_cookie_ok(cookie):
+            await self._app(scope, receive, send)
+            return
+        if authorization is None and cookie is not None:
+            challenge = "Bearer"
+            message = "your session cookie is not valid; log in again at /auth/login"
+        elif authorization:
             challenge = 'Bearer error="invalid_token"'
             message = "the bearer token is wrong; use the API_TOKEN the server was started with"
         else:
             challenge = "Bearer"
-            message = "send Authorization: Bearer <API_TOKEN>"
+            message = "log in at /auth/login, or send Authorization: Bearer <API_TOKEN>"
         response = error_response(
             401, "unauthorized", message, headers={"WWW-Authenticate": challenge}
         )

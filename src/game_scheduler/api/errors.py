@@ -62,7 +62,11 @@ _GAME_ERRORS: dict[type[GameError], tuple[int, str]] = {
 
 # The responses every /api/v1 route may give besides its success, for the OpenAPI document.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "missing or wrong bearer token"},
+    401: {
+        "model": ErrorOut,
+        "description": "no caller: no bearer token or session, or a wrong one",
+    },
+    403: {"model": ErrorOut, "description": "not allowed for you, or no CSRF token with a change"},
     422: {"model": ErrorOut, "description": "a field breaks a rule; `field` names it"},
 }
 GAME_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -411,11 +411,17 @@ def list_games(
     series_id: uuid.UUID | None = None,
     limit: int = 50,
     after: tuple[datetime, uuid.UUID] | None = None,
+    guild_ids: Sequence[int] | None = None,
 ) -> GamePage:
-    """Games in a stable order (start time, then id), a page at a time, keyset-paginated."""
+    """Games in a stable order (start time, then id), a page at a time, keyset-paginated.
+
+    `guild_ids`, when given, keeps only those servers' games (a person's servers).
+    """
     query = select(GameSession).options(selectinload(GameSession.participants))
     if guild_id is not None:
         query = query.where(GameSession.guild_id == guild_id)
+    if guild_ids is not None:
+        query = query.where(GameSession.guild_id.in_(list(guild_ids)))
     if status is not None:
         query = query.where(GameSession.status == status)
     if series_id is not None:

@@ -22,9 +22,10 @@ API_PREFIX = "/api/v10"
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
 HUB_KEY = web.AppKey("sandbox_gateway_hub", GatewayHub)
 
-# Routes Discord serves without a bot token: the gateway URL, and interaction webhooks
-# that are authorised by the token in their path.
-_PUBLIC_PREFIXES = ("/gateway", "/interactions/", "/webhooks/")
+# Routes Discord serves without a bot token: the gateway URL, interaction webhooks
+# that are authorised by the token in their path, and the OAuth2 token endpoint (the
+# client authenticates in the form or with Basic auth).
+_PUBLIC_PREFIXES = ("/gateway", "/interactions/", "/webhooks/", "/oauth2/token")
 _MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token")
 # discord.py only honours a 429 that passed through Discord's proxy, which it recognises
 # by the Via header; Discord's edge sends it on every response.

@@ -1,4 +1,7 @@
-"""Discord REST API v10 routes the bot and discord.py use: users, channels, messages, gateway."""
+"""Discord REST API v10 routes the bot and discord.py use: users, channels, messages, gateway.
+
+`/users/@me` lives in oauth.py, as it answers people's OAuth2 tokens too.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +52,6 @@ def _event_data(channel: Channel, data: JSON) -> tuple[JSON, int]:
 
 
 # login and gateway ------------------------------------------------------------------
-
-
-@routes.get("/api/v10/users/@me")
-async def get_current_user(request: web.Request) -> web.Response:
-    """Answer discord.py's login: the sandbox bot user, whatever the token."""
-    return web.json_response(payloads.bot_user_payload())
 
 
 @routes.get("/api/v10/oauth2/applications/@me")
@@ -109,11 +106,9 @@ async def get_user(request: web.Request) -> web.Response:
 
 @routes.get("/api/v10/guilds/{guild_id}")
 async def get_guild(request: web.Request) -> web.Response:
-    """Return a guild with its channels."""
+    """Return a guild with its channels; a described one with its name, owner and roles."""
     guild_id = snowflake(request, "guild_id", 10004)
-    return web.json_response(
-        payloads.guild_payload(guild_id, _state(request).guild_channels(guild_id))
-    )
+    return web.json_response(_state(request).guild_create(guild_id))
 
 
 @routes.get("/api/v10/guilds/{guild_id}/channels")

@@ -24,7 +24,8 @@ async def run_sandbox(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(create_app(), handle_signals=False, access_log=None)
+    # The command line's sandbox is for people: it starts with a demo server to log in to.
+    runner = web.AppRunner(create_app(seed_demo=True), handle_signals=False, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

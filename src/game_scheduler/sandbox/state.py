@@ -11,6 +11,7 @@ from game_scheduler.sandbox.app_commands import CommandRegistry
 from game_scheduler.sandbox.errors import DiscordError
 from game_scheduler.sandbox.faults import FaultTable
 from game_scheduler.sandbox.guilds import SandboxGuild, guild_create_payload
+from game_scheduler.sandbox.oauth_grants import OAuthStore
 from game_scheduler.sandbox.payloads import JSON
 from game_scheduler.sandbox.ratelimits import RateLimiter
 from game_scheduler.sandbox.scheduled_event_store import ScheduledEventStore
@@ -113,6 +114,7 @@ class SandboxState:
         # Ephemeral replies: seen by one user only, never in a channel, but their buttons work.
         self.ephemeral: dict[int, tuple[int, StoredMessage]] = {}
         self.guilds: dict[int, SandboxGuild] = {}
+        self.oauth = OAuthStore()  # the codes and tokens people were given
         self.interactions: dict[int, InteractionRecord] = {}
         # The application's commands outlive a reset, as the bot's login does: a bot
         # registers them once at startup.
@@ -131,6 +133,7 @@ class SandboxState:
         self.message_channel.clear()
         self.ephemeral.clear()
         self.guilds.clear()
+        self.oauth = OAuthStore()
         self.interactions.clear()
         self.nonces.clear()
         self.scheduled_events.reset()

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Query, Response, Security
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context, decode_cursor, encode_cursor
 from game_scheduler.api.errors import COMMON_RESPONSES, CONFLICT_RESPONSES, GAME_RESPONSES, ApiError
+from game_scheduler.api.game_access import check_may_create, check_may_edit, may_see, ownership
+from game_scheduler.api.identity import CurrentCaller
 from game_scheduler.api.schemas import (
     GameCreate,
     GameOut,
@@ -25,6 +27,7 @@ from game_scheduler.api.schemas import (
 )
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
+from game_scheduler.games import settings as settings_store
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -39,10 +42,22 @@ router = APIRouter(prefix="/api/v1/games", tags=["games"], dependencies=[Securit
     summary="Create a game",
     response_description="the new game; its Location header is its URL",
 )
-def create_game(body: GameCreate, context: Context, response: Response) -> GameOut:
+def create_game(
+    body: GameCreate, context: Context, caller: CurrentCaller, response: Response
+) -> GameOut:
     """Create a game; its reminders and status changes are scheduled in the same commit."""
+    check_may_create(caller, body.guild_id, body.host_id)
     fields = {name: getattr(body, name) for name in GameCreate.model_fields}
     with context.session_factory.begin() as session:
+        # What the request leaves out, the server's settings fill in.
+        defaults = settings_store.read_guild_settings(session, body.guild_id)
+        if (
+            "reminder_minutes" not in body.model_fields_set
+            and defaults.default_reminder_minutes is not None
+        ):
+            fields["reminder_minutes"] = list(defaults.default_reminder_minutes)
+        if "expected_duration_minutes" not in body.model_fields_set:
+            fields["expected_duration_minutes"] = defaults.default_duration_minutes
         game = service.create_game(session, service.NewGame(**fields), now=context.clock.now())
         result = game_out(game, service.roster_of(game))
     response.headers["Location"] = f"{router.prefix}/{result.id}"
@@ -52,6 +67,7 @@ def create_game(body: GameCreate, context: Context, response: Response) -> GameO
 @router.get("", responses=COMMON_RESPONSES, summary="List games")
 def list_games(
     context: Context,
+    caller: CurrentCaller,
     guild_id: Annotated[Snowflake | None, Query(description="only this guild's games")] = None,
     status: Annotated[GameStatus | None, Query(description="only games in this status")] = None,
     series_id: Annotated[
@@ -64,6 +80,8 @@ def list_games(
 ) -> GamePageOut:
     """Games by start time (then id), a page at a time; follow `next_cursor` for more."""
     after = decode_cursor(cursor) if cursor is not None else None
+    # A person sees only the games of servers they are a member of; the admin sees all.
+    visible = None if caller.is_admin else caller.member_guild_ids()
     with context.session_factory() as session:
         page = service.list_games(
             session,
@@ -72,6 +90,7 @@ def list_games(
             series_id=series_id,
             limit=limit,
             after=after,
+            guild_ids=visible,
         )
         items = [game_out(game, service.roster_of(game)) for game in page.games]
     next_cursor = encode_cursor(page.next_cursor) if page.next_cursor is not None else None
@@ -79,16 +98,20 @@ def list_games(
 
 
 @router.get("/{game_id}", responses=GAME_RESPONSES, summary="Read a game")
-def get_game(game_id: uuid.UUID, context: Context) -> GameOut:
+def get_game(game_id: uuid.UUID, context: Context, caller: CurrentCaller) -> GameOut:
     """One game with its confirmed players and waitlist."""
+    may_see(caller, ownership(context.session_factory, game_id))
     with context.session_factory() as session:
         game = service.get_game(session, game_id)
         return game_out(game, service.roster_of(game))
 
 
 @router.patch("/{game_id}", responses=CONFLICT_RESPONSES, summary="Edit a game")
-def update_game(game_id: uuid.UUID, body: GameUpdate, context: Context) -> GameOut:
+def update_game(
+    game_id: uuid.UUID, body: GameUpdate, context: Context, caller: CurrentCaller
+) -> GameOut:
     """Change the fields sent; a new time or new reminders replace the pending schedule."""
+    check_may_edit(caller, ownership(context.session_factory, game_id))
     changes = body.changes()
     if not changes:
         raise ApiError(422, "invalid_field", "send at least one field to change")
@@ -103,8 +126,9 @@ def update_game(game_id: uuid.UUID, body: GameUpdate, context: Context) -> GameO
     summary="Cancel a game",
     response_description="the cancelled game",
 )
-def cancel_game(game_id: uuid.UUID, context: Context) -> GameOut:
+def cancel_game(game_id: uuid.UUID, context: Context, caller: CurrentCaller) -> GameOut:
     """Cancel a game that has not ended; its pending reminders and status changes go."""
+    check_may_edit(caller, ownership(context.session_factory, game_id))
     with context.session_factory.begin() as session:
         game = service.cancel_game(session, game_id, now=context.clock.now())
         return game_out(game, service.roster_of(game))

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Response, Security
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context
 from game_scheduler.api.errors import CONFLICT_RESPONSES
+from game_scheduler.api.game_access import check_may_act_for, ownership
+from game_scheduler.api.identity import CurrentCaller
 from game_scheduler.api.schemas import (
     GameOut,
     JoinOut,
@@ -39,9 +41,14 @@ router = APIRouter(
     response_description="the participant (with `waitlist_position` when waiting) and the game",
 )
 def join_game(
-    game_id: uuid.UUID, body: JoinRequest, context: Context, response: Response
+    game_id: uuid.UUID,
+    body: JoinRequest,
+    context: Context,
+    caller: CurrentCaller,
+    response: Response,
 ) -> JoinOut:
     """Add a player: confirmed while seats remain, otherwise next on the waitlist."""
+    check_may_act_for(caller, ownership(context.session_factory, game_id), body.user_id)
     with context.session_factory.begin() as session:
         joined = service.join_game(
             session,
@@ -65,8 +72,11 @@ def join_game(
     summary="Leave a game",
     response_description="the game after the player left; the first on the waitlist moved up",
 )
-def leave_game(game_id: uuid.UUID, user_id: Snowflake, context: Context) -> GameOut:
+def leave_game(
+    game_id: uuid.UUID, user_id: Snowflake, context: Context, caller: CurrentCaller
+) -> GameOut:
     """Remove a player from a game that has not started."""
+    check_may_act_for(caller, ownership(context.session_factory, game_id), user_id)
     with context.session_factory.begin() as session:
         game = service.leave_game(session, game_id, user_id, now=context.clock.now())
         return game_out(game, service.roster_of(game))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, Security
+from fastapi import APIRouter, Depends, Query, Response, Security
 
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context
 from game_scheduler.api.errors import COMMON_RESPONSES, ApiError
+from game_scheduler.api.identity import admin_only
 from game_scheduler.api.schemas import ErrorOut
 from game_scheduler.api.series_schemas import (
     OccurrencesOut,
@@ -33,7 +34,12 @@ SERIES_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such series"},
 }
 
-router = APIRouter(prefix="/api/v1/series", tags=["series"], dependencies=[Security(bearer_scheme)])
+# Admin only until series get per-server rights (a person's session gets 403).
+router = APIRouter(
+    prefix="/api/v1/series",
+    tags=["series"],
+    dependencies=[Security(bearer_scheme), Depends(admin_only)],
+)
 
 
 @router.post(
