@@ -43,7 +43,6 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    public_url: str = "http://127.0.0.1:8000"
     discord_client_id: str = ""
     discord_client_secret: SecretStr | None = None
     discord_web_base: str = ""
