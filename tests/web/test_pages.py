@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.db.models import EventOutbox, GameSession, GuildSettings
+from game_scheduler.db.models import EventOutbox, GameSession, GuildSettings, UserSettings
 from game_scheduler.domain.permissions import Rights
 from game_scheduler.web.viewer import ServerAccess, Viewer
 from tests.web.conftest import (
@@ -279,3 +279,24 @@ def dataclass_replace_zone(viewer: Viewer) -> Viewer:
     import dataclasses
 
     return dataclasses.replace(viewer, timezone=None)
+
+
+async def test_a_person_sets_their_own_time_zone(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    signed_in.viewer = MEMBER_VIEWER
+    home = await browser_client.get("/")
+    assert 'for="f-my-timezone">Time zone' in home.text
+    bad = await browser_client.post(
+        "/me/timezone", data={"csrf_token": CSRF, "timezone": "Nowhere"}
+    )
+    assert bad.status_code == 422
+    assert 'value="Nowhere"' in bad.text
+    saved = await browser_client.post(
+        "/me/timezone", data={"csrf_token": CSRF, "timezone": "Asia/Tokyo"}
+    )
+    assert saved.headers["location"] == "/?done=zone"
+    with session_factory() as s:
+        row = s.get(UserSettings, MEMBER)
+        assert row is not None
+        assert row.timezone == "Asia/Tokyo"

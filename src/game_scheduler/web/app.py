@@ -12,12 +12,9 @@ from game_scheduler.api.deps import ApiContext
 from game_scheduler.web import actions, pages, settings_page
 from game_scheduler.web.deps import PageError, SignInNeeded, ViewerSource, WebContext
 from game_scheduler.web.directory import RestDirectory, bot_token_of
+from game_scheduler.web.people import viewer_from_session
 from game_scheduler.web.render import STATIC, Renderer
-from game_scheduler.web.viewer import Directory, Viewer
-
-
-def _nobody(request: Request) -> Viewer | None:
-    return None
+from game_scheduler.web.viewer import Directory
 
 
 def install_dashboard(
@@ -33,7 +30,7 @@ def install_dashboard(
         api=context,
         renderer=Renderer(),
         directory=directory or RestDirectory(settings.discord_api_base, bot_token_of(settings)),
-        viewer_of=viewer_of or _nobody,
+        viewer_of=viewer_of or viewer_from_session,
     )
 
     async def on_page_error(request: Request, exc: Exception) -> Response:

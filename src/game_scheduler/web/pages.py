@@ -29,7 +29,14 @@ from game_scheduler.web.deps import (
     zone_for,
 )
 from game_scheduler.web.viewer import ServerAccess, Viewer
-from game_scheduler.web.views import REMINDER_CHOICES, game_card, game_view, show_time
+from game_scheduler.web.views import (
+    REMINDER_CHOICES,
+    GameCard,
+    game_card,
+    game_view,
+    show_time,
+    zone_names,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,6 +50,7 @@ FLASH = {
     "moved": "Player moved up.",
     "cancelled": "Game cancelled. The Discord message says so too.",
     "settings": "Settings saved.",
+    "zone": "Your time zone is saved.",
 }
 SHOW_CHOICES = (("all", "Upcoming and recent"), ("upcoming", "Upcoming"), ("recent", "Recent"))
 Done = Annotated[str | None, Query(max_length=20)]
@@ -69,20 +77,43 @@ def home(request: Request, web: Web, viewer: MaybeViewer, done: Done = None) -> 
     """My upcoming games across servers, and my servers; a welcome page when signed out."""
     if viewer is None:
         return web.renderer.page(request, "signin.html")
+    return render_home(request, web, viewer, my_cards(web, viewer), flash=flash_of(done))
+
+
+def my_cards(web: WebContext, viewer: Viewer) -> list[GameCard]:
+    """My upcoming games across my servers, as the home page lists them."""
     servers = {s.guild_id: s for s in viewer.servers}
     with web.api.session_factory() as session:
         games = service.games_of_user(session, viewer.user_id, viewer.guild_ids)
-        cards = [
+        return [
             game_card(g, viewer, servers[g.guild_id], zone_for(session, viewer, g.guild_id))
             for g in games
         ]
+
+
+def render_home(
+    request: Request,
+    web: WebContext,
+    viewer: Viewer,
+    cards: list[GameCard],
+    *,
+    flash: str | None = None,
+    typed_zone: str | None = None,
+    zone_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The home page: my games, my servers, my time zone."""
     return web.renderer.page(
         request,
         "home.html",
+        status_code=status_code,
         viewer=viewer,
         cards=cards,
         servers=sorted(viewer.servers, key=lambda s: s.name.lower()),
-        flash=flash_of(done),
+        flash=flash,
+        my_zone=typed_zone if typed_zone is not None else viewer.timezone or "",
+        zone_error=zone_error,
+        zones=zone_names(),
     )
 
 

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from game_scheduler.db.models import GuildSettings
 from game_scheduler.domain.validation import (
     InvalidField,
     check_duration,
     check_reminder_minutes,
     check_snowflake,
 )
+from game_scheduler.games.settings import update_guild_settings, update_user_settings
 from game_scheduler.web.deps import SignedIn, Web, WebContext, check_csrf, refuse, server_of
 from game_scheduler.web.forms import GameForm
-from game_scheduler.web.pages import flash_of, server_defaults
+from game_scheduler.web.pages import flash_of, my_cards, render_home, server_defaults
 from game_scheduler.web.viewer import ServerAccess, Viewer
+from game_scheduler.web.views import zone_names
 
 router = APIRouter(include_in_schema=False)
-
-
-@cache
-def zone_names() -> tuple[str, ...]:
-    """Every IANA time zone name this machine knows, sorted."""
-    return tuple(sorted(available_timezones()))
 
 
 def _manager(viewer: Viewer, guild_id: int) -> ServerAccess:
@@ -135,15 +128,37 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
     if form.errors:
         return _render(request, web, viewer, server, form, role_ids, status_code=422)
 
+    def save() -> bool:
+        try:
+            with web.api.session_factory.begin() as session:
+                update_guild_settings(session, guild_id, values, now=web.api.clock.now())
+        except InvalidField as exc:  # the transaction rolled back: nothing changed
+            form.error(exc.field, exc.reason)
+            return False
+        return True
+
+    if not await run_in_threadpool(save):
+        return _render(request, web, viewer, server, form, role_ids, status_code=422)
+    return RedirectResponse(f"/servers/{guild_id}/settings?done=settings", status_code=303)
+
+
+@router.post("/me/timezone")
+async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response:
+    """Save the zone I read and type times in (empty: each server's own)."""
+    posted = await request.form()
+    check_csrf(viewer, posted.get("csrf_token"))
+    typed = str(posted.get("timezone") or "").strip()
+    if typed and typed not in zone_names():
+        message = "is not a time zone name I know, e.g. Europe/Berlin"
+        cards = await run_in_threadpool(my_cards, web, viewer)
+        return render_home(
+            request, web, viewer, cards, typed_zone=typed, zone_error=message, status_code=422
+        )
+
     def save() -> None:
         with web.api.session_factory.begin() as session:
-            row = session.get(GuildSettings, guild_id, with_for_update=True)
-            if row is None:
-                row = GuildSettings(guild_id=guild_id)
-                session.add(row)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = web.api.clock.now()
+            changes = {"timezone": typed or None}
+            update_user_settings(session, viewer.user_id, changes, now=web.api.clock.now())
 
     await run_in_threadpool(save)
-    return RedirectResponse(f"/servers/{guild_id}/settings?done=settings", status_code=303)
+    return RedirectResponse("/?done=zone", status_code=303)

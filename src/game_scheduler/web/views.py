@@ -9,16 +9,29 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from game_scheduler.db.models import GameParticipant, GameSession
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
-from game_scheduler.domain.status import GameStatus, is_open_for_joining, status_label
+from game_scheduler.domain.status import GameStatus, is_open_for_joining
 from game_scheduler.games.service import roster_of
 from game_scheduler.web.viewer import ServerAccess, Viewer
 
+STATUS_LABELS = {
+    GameStatus.SCHEDULED: "Scheduled",
+    GameStatus.IN_PROGRESS: "In progress",
+    GameStatus.COMPLETED: "Completed",
+    GameStatus.CANCELLED: "Cancelled",
+}
 REMINDER_CHOICES = ((1440, "1 day"), (120, "2 hours"), (60, "1 hour"), (15, "15 minutes"))
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA time zone name this machine knows, sorted."""
+    return tuple(sorted(available_timezones()))
 
 
 def zone_named(name: str | None) -> ZoneInfo:
@@ -128,7 +141,7 @@ def game_card(game: GameSession, viewer: Viewer, server: ServerAccess, zone: Zon
         game_id=game.id,
         title=game.title,
         when=show_time(game.scheduled_at, zone),
-        status=status_label(status),
+        status=STATUS_LABELS[status],
         status_key=status.value.lower(),
         seats=seats,
         server_name=server.name,
