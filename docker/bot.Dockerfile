@@ -31,4 +31,4 @@ EXPOSE 9104
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9104/healthz', timeout=4)"]
-CMD ["game-scheduler", "bot", "--metrics-port", "9104"]
+CMD ["game-scheduler", "bot", "--metrics-port", "9104", "--metrics-host", "0.0.0.0"]

@@ -33,4 +33,4 @@ EXPOSE 9101
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9101/healthz', timeout=4)"]
-CMD ["game-scheduler", "scheduler", "notifications", "--metrics-port", "9101"]
+CMD ["game-scheduler", "scheduler", "notifications", "--metrics-port", "9101", "--metrics-host", "0.0.0.0"]

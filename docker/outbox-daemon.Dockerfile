@@ -33,4 +33,4 @@ EXPOSE 9103
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9103/healthz', timeout=4)"]
-CMD ["game-scheduler", "scheduler", "outbox", "--metrics-port", "9103"]
+CMD ["game-scheduler", "scheduler", "outbox", "--metrics-port", "9103", "--metrics-host", "0.0.0.0"]

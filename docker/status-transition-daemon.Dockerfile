@@ -33,4 +33,4 @@ EXPOSE 9102
 # No curl in slim images: the interpreter asks the process's own health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]
-CMD ["game-scheduler", "scheduler", "status-transitions", "--metrics-port", "9102"]
+CMD ["game-scheduler", "scheduler", "status-transitions", "--metrics-port", "9102", "--metrics-host", "0.0.0.0"]

@@ -52,7 +52,14 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _with_metrics_host(args: argparse.Namespace, settings: Settings) -> Settings:
+    if args.metrics_host is None:
+        return settings
+    return settings.model_copy(update={"metrics_host": args.metrics_host})
+
+
 def _cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _with_metrics_host(args, settings)
     wrapper = importlib.import_module(SCHEDULER_WRAPPERS[args.instance])
     exit_code: int = wrapper.main(settings, metrics_port=args.metrics_port)
     return exit_code
@@ -61,6 +68,7 @@ def _cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     from game_scheduler.bot.bot import main as bot_main
 
+    settings = _with_metrics_host(args, settings)
     return bot_main(settings, metrics_port=args.metrics_port)
 
 
@@ -110,21 +118,42 @@ def _session_secret(settings: Settings, state: Path) -> str:
     return kept if isinstance(kept, str) and len(kept) >= 32 else secrets.token_urlsafe(32)
 
 
+def _ports_in_use(api_host: str, api_port: int, other_ports: dict[str, int]) -> dict[str, int]:
+    from game_scheduler.supervisor import taken_ports
+
+    return {**taken_ports({"api": api_port}, api_host), **taken_ports(other_ports)}
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from game_scheduler.db.migrate import migrate
     from game_scheduler.supervisor import ChildSpec, Supervisor, child_env
 
+    offset = args.port_offset
+    api_port, sandbox_port = API_PORT + offset, SANDBOX_PORT + offset
+    metrics_ports = {name: port + offset for name, port in RUN_METRICS_PORTS.items()}
+    others = {**({"sandbox": sandbox_port} if settings.uses_sandbox else {}), **metrics_ports}
+    taken = _ports_in_use(args.host, api_port, others)
+    if taken:
+        # Before anything else: a second run must not touch the first one's state file.
+        named = ", ".join(f"{port} ({name})" for name, port in taken.items())
+        print(
+            f"Cannot start: port {named} is already in use, perhaps by another"
+            " `game-scheduler run`. Stop it, or pass --port-offset to run a second copy.",
+            file=sys.stderr,
+        )
+        return 2
     migrate(settings.database_url)
     if settings.uses_sandbox:
         _seed_demo_settings(settings)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     token = token or secrets.token_urlsafe(24)
-    offset = args.port_offset
-    api_port, sandbox_port = API_PORT + offset, SANDBOX_PORT + offset
-    metrics_ports = {name: port + offset for name, port in RUN_METRICS_PORTS.items()}
     state = run_state_path()
     session_secret = _session_secret(settings, state)
-    extra_env = {"API_TOKEN": token, "SESSION_SECRET": session_secret}
+    extra_env = {
+        "API_TOKEN": token,
+        "SESSION_SECRET": session_secret,
+        "METRICS_HOST": args.metrics_host,
+    }
     if "PUBLIC_URL" not in os.environ:
         # Where a browser on this machine reaches the API: the login redirect comes back here.
         public_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -134,11 +163,28 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         specs.append(ChildSpec.of_cli("sandbox", "sandbox", "--port", str(sandbox_port)))
         extra_env["DISCORD_API_BASE"] = f"http://127.0.0.1:{sandbox_port}/api/v10"
         extra_env["DISCORD_WEB_BASE"] = f"http://127.0.0.1:{sandbox_port}"
-    specs.append(ChildSpec.of_cli("api", "api", "--host", args.host, "--port", str(api_port)))
+    specs.append(
+        ChildSpec.of_cli(
+            "api",
+            "api",
+            "--host",
+            args.host,
+            "--port",
+            str(api_port),
+            health_url=f"http://127.0.0.1:{api_port}/healthz",
+        )
+    )
     for instance in SCHEDULER_WRAPPERS:
         port = str(metrics_ports[instance])
-        specs.append(ChildSpec.of_cli(instance, "scheduler", instance, "--metrics-port", port))
-    specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", str(metrics_ports["bot"])))
+        health = f"http://127.0.0.1:{port}/healthz"
+        specs.append(
+            ChildSpec.of_cli(
+                instance, "scheduler", instance, "--metrics-port", port, health_url=health
+            )
+        )
+    bot_port = str(metrics_ports["bot"])
+    health = f"http://127.0.0.1:{bot_port}/healthz"
+    specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", bot_port, health_url=health))
 
     api_url = f"http://{args.host}:{api_port}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}/" if settings.uses_sandbox else None
@@ -170,7 +216,13 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from game_scheduler.demo import run_demo
 
-    return run_demo(settings, run_state_path(), follow=not args.no_follow)
+    return run_demo(
+        settings,
+        run_state_path(),
+        follow=not args.no_follow,
+        api_url=args.api_url,
+        token=args.token,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,9 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("migrate", _cmd_migrate, "create the database if missing, then upgrade to head")
     scheduler = add("scheduler", _cmd_scheduler, "run one scheduler daemon instance")
     scheduler.add_argument("instance", choices=list(SCHEDULER_WRAPPERS))
-    scheduler.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
     bot = add("bot", _cmd_bot, "run the Discord bot and its event consumer")
-    bot.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+    for sub in (scheduler, bot):
+        sub.add_argument("--metrics-port", type=int, default=0, help="0 turns metrics off")
+        sub.add_argument(
+            "--metrics-host",
+            default=None,
+            help="address /metrics and /healthz listen on (default 127.0.0.1, or METRICS_HOST)",
+        )
     api = add("api", _cmd_api, "serve the REST API")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=API_PORT)
@@ -205,8 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="added to every port (8000, 8001, 9101-9105), to run a second copy beside one",
     )
+    run.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address the children's metrics listen on"
+    )
     demo = add("demo", _cmd_demo, "with `run` going, create a sample game starting in 2 minutes")
     demo.add_argument("--no-follow", action="store_true", help="create the game and return at once")
+    demo.add_argument("--api-url", help="the API to use (default: the one `run` started)")
+    demo.add_argument("--token", help="its bearer token (default: API_TOKEN, else `run`'s)")
     return parser
 
 

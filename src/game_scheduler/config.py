@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
+    # Where /metrics and /healthz listen; loopback unless a scraper elsewhere needs them.
+    metrics_host: str = "127.0.0.1"
 
     discord_client_id: str = ""
     discord_client_secret: SecretStr | None = None

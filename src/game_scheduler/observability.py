@@ -2,14 +2,18 @@
 
 A loop calls `Heartbeat.beat()` each time it comes round; `/healthz` fails once the last
 beat is older than the loop's longest legitimate sleep plus a margin, so an orchestrator
-restarts a process whose loop is stuck.
+restarts a process whose loop is stuck. A component that knows it cannot do its work (a
+consumer that cannot reach the broker) adds a check: while it names a problem, `/healthz`
+answers 503 at once, with the problem in the body.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -23,6 +27,15 @@ class Heartbeat:
     def __init__(self, max_silence: float) -> None:
         self.max_silence = max_silence  # seconds
         self._last = time.monotonic()
+        self._checks: list[Callable[[], str | None]] = []
+
+    def add_check(self, check: Callable[[], str | None]) -> None:
+        """Also fail while `check()` names a problem (it must be quick and thread-safe)."""
+        self._checks.append(check)
+
+    def problems(self) -> list[str]:
+        """What the added checks report right now."""
+        return [problem for check in self._checks if (problem := check()) is not None]
 
     def beat(self) -> None:
         """Say the loop is alive."""
@@ -33,8 +46,8 @@ class Heartbeat:
         return time.monotonic() - self._last
 
     def is_alive(self) -> bool:
-        """False once the loop has been silent longer than it ever should be."""
-        return self.seconds_since_beat() <= self.max_silence
+        """False once the loop has been silent too long, or while a check names a problem."""
+        return self.seconds_since_beat() <= self.max_silence and not self.problems()
 
 
 class MetricsServer:
@@ -45,7 +58,7 @@ class MetricsServer:
         port: int,
         heartbeat: Heartbeat,
         *,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self._heartbeat = heartbeat
@@ -67,9 +80,15 @@ class MetricsServer:
                 if self.path == "/metrics":
                     self._reply(200, generate_latest(outer._registry), CONTENT_TYPE_LATEST)
                 elif self.path == "/healthz":
-                    silence = outer._heartbeat.seconds_since_beat()
-                    ok = outer._heartbeat.is_alive()
-                    body = f'{{"ok": {str(ok).lower()}, "seconds_since_loop": {silence:.1f}}}'
+                    beat = outer._heartbeat
+                    problems = beat.problems()
+                    silence = beat.seconds_since_beat()
+                    ok = silence <= beat.max_silence and not problems
+                    if silence > beat.max_silence:
+                        problems.append(f"the loop has not come round for {silence:.0f} s")
+                    body = json.dumps(
+                        {"ok": ok, "seconds_since_loop": round(silence, 1), "problems": problems}
+                    )
                     self._reply(200 if ok else 503, body.encode(), "application/json")
                 else:
                     self._reply(404, b"not found", "text/plain")
@@ -98,8 +117,13 @@ class MetricsServer:
         self._server.server_close()
 
 
-def start_metrics_server(port: int, heartbeat: Heartbeat) -> MetricsServer | None:
-    """Start the server unless `port` is 0, which turns metrics off."""
+DEFAULT_METRICS_HOST = "127.0.0.1"  # loopback: a scraper elsewhere needs --metrics-host 0.0.0.0
+
+
+def start_metrics_server(
+    port: int, heartbeat: Heartbeat, host: str = DEFAULT_METRICS_HOST
+) -> MetricsServer | None:
+    """Start the server on `host` unless `port` is 0, which turns metrics off."""
     if port == 0:
         return None
-    return MetricsServer(port, heartbeat).start()
+    return MetricsServer(port, heartbeat, host=host).start()

@@ -27,6 +27,7 @@ from game_scheduler.api.discord_directory import DiscordDirectory
 from game_scheduler.api.discord_login import DiscordLogin
 from game_scheduler.api.errors import install_error_handlers
 from game_scheduler.api.identity import Identity
+from game_scheduler.api.json_depth import JsonDepthMiddleware
 from game_scheduler.api.metrics import ApiMetrics, MetricsMiddleware
 from game_scheduler.api.routes import (
     auth,
@@ -120,6 +121,8 @@ def create_app(
     app.include_router(guild_settings.router)
     app.include_router(auth.router)
     install_dashboard(app)
+    # Inside the auth check: a body is read only for a caller who may send one.
+    app.add_middleware(JsonDepthMiddleware)
     # Added last, so outermost: metrics count the 401s the auth middleware answers too.
     app.add_middleware(
         BearerAuthMiddleware,

@@ -7,12 +7,16 @@ on a 422, and `errors` lists every field at fault when there are several.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from game_scheduler.api.schemas import ErrorDetail, ErrorOut, FieldErrorOut
@@ -27,6 +31,10 @@ from game_scheduler.games.errors import (
     SeriesNotFound,
     TransitionNotAllowed,
 )
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = 2  # seconds a client should wait before repeating a request that met a blip
 
 # Pydantic's wording for common mistakes, said the way a client author needs to hear it.
 _FRIENDLY_MESSAGES = {
@@ -68,6 +76,11 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     403: {"model": ErrorOut, "description": "not allowed for you, or no CSRF token with a change"},
     422: {"model": ErrorOut, "description": "a field breaks a rule; `field` names it"},
+    503: {
+        "model": ErrorOut,
+        "description": "the database was briefly unreachable; nothing changed, retry after "
+        "`Retry-After` seconds",
+    },
 }
 GAME_RESPONSES: dict[int | str, dict[str, Any]] = {
     **COMMON_RESPONSES,
@@ -186,6 +199,35 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, field=exc.field, errors=errors)
 
 
+def is_connection_loss(exc: BaseException) -> bool:
+    """True for a lost or unreachable database, as opposed to a bug in a query."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    # psycopg reports a cut connection, a refused one and a terminated backend as an
+    # OperationalError (or InterfaceError once the connection is closed); SQLAlchemy also
+    # marks the connection invalidated. A bad query is a ProgrammingError, DataError, ...
+    return exc.connection_invalidated or isinstance(exc.orig, OperationalError | InterfaceError)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_connection_loss(exc):
+        raise exc  # a bug: the 500 handler answers, and the server logs the traceback
+    # One line, no traceback: a blip is an operational event, not a bug.
+    log.warning(
+        "database unavailable during a request; answered 503",
+        extra={"path": request.url.path, "error": type(getattr(exc, "orig", exc)).__name__},
+    )
+    return error_response(
+        503,
+        "service_unavailable",
+        "the database connection was lost during the request; nothing was changed, and the"
+        f" request can be repeated safely in {RETRY_AFTER} seconds",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette re-raises after this answer, so the server logs the traceback once; the
     # client learns only that it was not its fault.
@@ -199,4 +241,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GameError, _on_game_error)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeoutError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -83,6 +83,21 @@ def _storable_text(value: str) -> str:
     return value
 
 
+def _iso_time_text(value: object) -> object:
+    # Pydantic reads a number (or a string of digits) as a Unix time in UTC; the API asks
+    # for ISO 8601 with an offset, so that the time zone is always the client's choice.
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(value, bool | int | float) or (
+        isinstance(text, str) and text.lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise PydanticCustomError(
+            "unix_time",
+            "must be an ISO 8601 time with an offset such as 2030-06-01T19:00:00Z,"
+            " not a number: Unix times are refused",
+        )
+    return value
+
+
 def _whole_number(value: object) -> object:
     # JSON numbers like 4.0 are whole; true, false and "4" are not numbers at all.
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -114,6 +129,7 @@ DisplayName = Annotated[
     Field(min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH, json_schema_extra=_NO_NUL),
     AfterValidator(_storable_text),
 ]
+OffsetDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_time_text)]
 MaxPlayers = Annotated[int, Field(ge=1, le=MAX_PLAYERS_LIMIT), BeforeValidator(_whole_number)]
 DurationMinutes = Annotated[
     int, Field(ge=1, le=MAX_DURATION_MINUTES), BeforeValidator(_whole_number)
@@ -135,7 +151,7 @@ class GameCreate(_Request):
     channel_id: Snowflake
     host_id: Snowflake
     title: Title
-    scheduled_at: AwareDatetime = Field(
+    scheduled_at: OffsetDatetime = Field(
         description="ISO 8601 with an offset, in the future, e.g. 2030-06-01T19:00:00+02:00"
     )
     description: Description | None = None
@@ -171,7 +187,7 @@ class GameUpdate(_Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_not_nullable_in_schema)
 
     title: Title | None = None
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: OffsetDatetime | None = None
     description: Description | None = None
     where: ShortText | None = None
     signup_instructions: ShortText | None = None

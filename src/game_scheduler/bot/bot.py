@@ -15,8 +15,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 import discord
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -107,6 +108,29 @@ class GameBot(discord.Client):
         self._clock = clock
         self._background: list[asyncio.Task[None]] = []
         self._disconnected_since: float | None = time.monotonic()
+        # Set when a background task that must run for ever ends: the process then exits 1.
+        self.failed = asyncio.Event()
+        self.failure: str | None = None
+        self.heartbeat.add_check(self.health_problem)
+
+    def _supervise(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a background task that must not end; if it does, log why and fail the bot."""
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(self._on_background_done)
+        self._background.append(task)
+
+    def _on_background_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.is_closed() or self.consumer.stopping:
+            return
+        error = task.exception()
+        reason = f"{type(error).__name__}: {error}" if error is not None else "returned"
+        self.failure = f"{task.get_name()} ended: {reason}"
+        logger.error(
+            "background task ended; stopping the bot",
+            extra={"task": task.get_name(), "error": reason},
+            exc_info=error,
+        )
+        self.failed.set()
 
     async def setup_hook(self) -> None:
         """After login: register the persistent buttons and start consuming events."""
@@ -119,9 +143,9 @@ class GameBot(discord.Client):
             # The bot still posts games and answers buttons; commands wait for a restart.
             logger.error("could not register slash commands", extra={"error": repr(exc)})
         # REST works from here on, so events need not wait for the Gateway's READY.
-        self._background.append(asyncio.create_task(self.consumer.run(), name="bot-consumer"))
-        self._background.append(asyncio.create_task(self._watch_health(), name="bot-health"))
-        self._background.append(asyncio.create_task(self._prune_forever(), name="bot-prune"))
+        self._supervise(self.consumer.run(), "bot-consumer")
+        self._supervise(self._watch_health(), "bot-health")
+        self._supervise(self._prune_forever(), "bot-prune")
 
     async def on_connect(self) -> None:
         """The Gateway connection is up."""
@@ -144,10 +168,18 @@ class GameBot(discord.Client):
                 logger.warning("gateway disconnected; reconnecting")
         self.metrics.gateway_connected.set(0)
 
-    def is_healthy(self) -> bool:
-        """The consumer runs and the Gateway is up, or was down for less than the grace."""
+    def health_problem(self) -> str | None:
+        """Why the bot cannot do its work right now, or None; `/healthz` fails at once on it."""
+        if self.failure is not None:
+            return self.failure
         consumer = self._background[0] if self._background else None
         if consumer is None or consumer.done():
+            return "the event consumer is not running"
+        return self.consumer.problem
+
+    def is_healthy(self) -> bool:
+        """The consumer consumes and the Gateway is up, or was down for less than the grace."""
+        if self.health_problem() is not None:
             return False
         down = self._disconnected_since
         return down is None or time.monotonic() - down < GATEWAY_GRACE
@@ -246,10 +278,14 @@ async def run_bot(
         stop.set()  # a signal arrived while the process was still starting
     runner = asyncio.create_task(bot.start(token), name="bot-gateway")
     stopper = asyncio.create_task(stop.wait())
+    failed = asyncio.create_task(bot.failed.wait())
     try:
-        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({runner, stopper, failed}, return_when=asyncio.FIRST_COMPLETED)
         if runner.done() and runner.exception() is not None:
             logger.error("bot stopped unexpectedly", exc_info=runner.exception())
+            return 1
+        if bot.failed.is_set():
+            logger.error("bot stopping after a failure", extra={"error": bot.failure})
             return 1
         logger.info("bot stopping")
         return 0
@@ -257,6 +293,7 @@ async def run_bot(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         stopper.cancel()
+        failed.cancel()
         await bot.close()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await runner
@@ -271,7 +308,7 @@ def main(settings: Settings | None = None, *, metrics_port: int = 0) -> int:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     heartbeat = Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
-    server = start_metrics_server(metrics_port, heartbeat)
+    server = start_metrics_server(metrics_port, heartbeat, settings.metrics_host)
     engine = make_engine(settings.database_url, pool_size=10)
     try:
         bot = build_bot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import MINYEAR, UTC, datetime, timedelta
 
@@ -15,6 +16,33 @@ MAX_REMINDERS = 10
 # A horizon keeps every planned time (start plus a week of duration) far inside what
 # datetime and timestamptz can hold: year 9999 plus a duration used to overflow (a 500).
 MAX_SCHEDULE_AHEAD = timedelta(days=5 * 366)
+
+
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) make text
+# show in an order other than the one it has ("evil.exe" shown as "exe.live"): they are
+# removed from every text a person types. Marks (U+200E, U+200F) only hint a direction
+# and stay, as do zero-width joiners, which emoji sequences need.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+_WITHOUT_BIDI_CONTROLS = {ord(c): None for c in BIDI_CONTROLS}
+# Letters that render as nothing; Unicode calls them letters, so categories miss them.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def clean_text(value: str) -> str:
+    """The text without bidirectional override and isolate characters."""
+    return value.translate(_WITHOUT_BIDI_CONTROLS)
+
+
+def is_visible(char: str) -> bool:
+    """False for spaces, control and format characters (zero-width space, ...) and blanks."""
+    if char.isspace() or char in _INVISIBLE_LETTERS:
+        return False
+    return unicodedata.category(char) not in ("Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn")
+
+
+def has_visible_text(value: str) -> bool:
+    """True when at least one character would show."""
+    return any(is_visible(char) for char in value)
 
 
 class InvalidField(ValueError):
@@ -34,11 +62,30 @@ def check_snowflake(field: str, value: int) -> int:
 
 
 def check_title(title: str) -> str:
-    """A title of 1 to 200 characters after trimming."""
-    title = title.strip()
+    """A title of 1 to 200 characters after cleaning and trimming, with something visible."""
+    title = clean_text(title).strip()
     if not 1 <= len(title) <= MAX_TITLE_LENGTH:
         raise InvalidField("title", f"must be 1 to {MAX_TITLE_LENGTH} characters")
+    if not has_visible_text(title):
+        raise InvalidField(
+            "title", "must have a visible character; zero-width and blank characters do not count"
+        )
     return title
+
+
+def check_display_name(name: str | None) -> str | None:
+    """A player's name, cleaned; a name with nothing visible is refused."""
+    if name is None:
+        return None
+    name = clean_text(name).strip()
+    if not has_visible_text(name):
+        raise InvalidField("display_name", "must have a visible character")
+    return name
+
+
+def check_optional_text(value: str | None) -> str | None:
+    """A description, place or sign-up text, cleaned of bidirectional controls."""
+    return None if value is None else clean_text(value)
 
 
 def check_scheduled_at(scheduled_at: datetime, now: datetime) -> datetime:

@@ -30,12 +30,16 @@ from game_scheduler.domain.schedule_plan import plan_schedule
 from game_scheduler.domain.status import GameStatus, is_open_for_joining, is_valid_transition
 from game_scheduler.domain.validation import (
     InvalidField,
+    check_display_name,
     check_duration,
     check_max_players,
+    check_optional_text,
     check_reminder_minutes,
     check_scheduled_at,
     check_snowflake,
     check_title,
+    clean_text,
+    has_visible_text,
 )
 from game_scheduler.games.errors import (
     AlreadyJoined,
@@ -91,6 +95,9 @@ def _validated(values: dict[str, Any], now: datetime) -> dict[str, Any]:
         "channel_id": lambda v: check_snowflake("channel_id", v),
         "host_id": lambda v: check_snowflake("host_id", v),
         "title": check_title,
+        "description": check_optional_text,
+        "where": check_optional_text,
+        "signup_instructions": check_optional_text,
         "scheduled_at": lambda v: check_scheduled_at(v, now),
         "max_players": check_max_players,
         "expected_duration_minutes": check_duration,
@@ -255,6 +262,7 @@ def join_game(
 ) -> JoinResult:
     """Add a player; beyond `max_players` they go on the waitlist in join order."""
     check_snowflake("user_id", user_id)
+    display_name = check_display_name(display_name)
     game = get_game(session, game_id, for_update=True)
     if not is_open_for_joining(game.status):
         raise GameNotOpen(game_id, game.status, "join")
@@ -288,8 +296,8 @@ def add_placeholder(
     session: Session, game_id: uuid.UUID, display_name: str, *, now: datetime
 ) -> JoinResult:
     """Hold a seat for someone who is not on Discord: a named player without a user id."""
-    name = display_name.strip()
-    if not name:
+    name = clean_text(display_name).strip()
+    if not has_visible_text(name):
         raise InvalidField("display_name", "must name the person the seat is for")
     game = get_game(session, game_id, for_update=True)
     if not is_open_for_joining(game.status):

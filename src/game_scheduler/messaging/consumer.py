@@ -11,6 +11,9 @@ Rules (see docs/messaging.md):
 Up to `prefetch` messages are handled concurrently. The connection is aio-pika's robust
 one: after a broker restart or a forced close it reconnects, redeclares and consumes
 again; a message in hand whose channel died is redelivered, so its ack is only logged.
+The first connection is retried too (aio-pika's robust connection only reconnects once it
+has connected): each failure is logged with its reason, and `problem` says why the consumer
+is not consuming, so the process's health check can fail at once.
 """
 
 from __future__ import annotations
@@ -119,20 +122,80 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._consuming = asyncio.Event()
         self._in_hand: set[asyncio.Task[None]] = set()
+        self._connect_error: str | None = None
+
+    @property
+    def is_consuming(self) -> bool:
+        """True while the queue is being consumed (the connection is up)."""
+        return self._consuming.is_set() and self._connect_error is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the consumer is not consuming, or None while it is."""
+        if self._connect_error is not None:
+            return f"cannot reach the broker: {self._connect_error}"
+        if not self._consuming.is_set():
+            return "not consuming yet"
+        return None
+
+    def _describe(self, exc: BaseException | None) -> str:
+        # The class and message, never the URL: it carries the password.
+        text = f"{type(exc).__name__}: {exc}" if exc is not None else "connection closed"
+        return text.replace(self._url, "<url>")
+
+    def _on_connection_lost(self, _sender: object, exc: BaseException | None = None) -> None:
+        if not self._stopping.is_set():
+            self._connect_error = self._describe(exc)
+            logger.warning(
+                "broker connection lost; reconnecting", extra={"error": self._connect_error}
+            )
+
+    def _on_reconnected(self, _sender: object) -> None:
+        self._connect_error = None
+        logger.info("broker connection restored; consuming again")
 
     async def wait_consuming(self) -> None:
         """Return once `run()` has declared the topology and started consuming."""
         await self._consuming.wait()
 
+    @property
+    def stopping(self) -> bool:
+        """True once `stop()` was called."""
+        return self._stopping.is_set()
+
     def stop(self) -> None:
         """Ask `run()` to stop taking messages, finish those in hand and return."""
         self._stopping.set()
 
+    async def _connect(self) -> AbstractRobustConnection | None:
+        """The first connection, retried with backoff until it works or `stop()`."""
+        delay = self._reconnect_interval
+        while not self._stopping.is_set():
+            try:
+                connection: AbstractRobustConnection = await aio_pika.connect_robust(
+                    self._url, reconnect_interval=self._reconnect_interval
+                )
+            except (*CONNECTION_EXCEPTIONS, TimeoutError) as exc:
+                self._connect_error = self._describe(exc)
+                logger.error(
+                    "cannot reach the broker; retrying",
+                    extra={"error": self._connect_error, "in_seconds": delay},
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                delay = min(delay * 2, self._max_retry_delay * 3)
+                continue
+            self._connect_error = None
+            connection.close_callbacks.add(self._on_connection_lost)
+            connection.reconnect_callbacks.add(self._on_reconnected)
+            return connection
+        return None
+
     async def run(self) -> None:
         """Consume until `stop()`; reconnects by itself when the broker goes away."""
-        connection: AbstractRobustConnection = await aio_pika.connect_robust(
-            self._url, reconnect_interval=self._reconnect_interval
-        )
+        connection = await self._connect()
+        if connection is None:
+            return
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch)

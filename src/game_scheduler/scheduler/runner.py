@@ -97,7 +97,7 @@ def run_daemon(
         registry=REGISTRY,  # one daemon per process: the registry the metrics server serves
     )
     install_stop_signals(daemon.stop)
-    server = start_metrics_server(metrics_port, daemon.heartbeat)
+    server = start_metrics_server(metrics_port, daemon.heartbeat, settings.metrics_host)
     try:
         daemon.run()
     finally:
