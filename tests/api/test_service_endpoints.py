@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import httpx
@@ -146,3 +147,15 @@ async def test_openapi_docs_are_served(anonymous: httpx.AsyncClient) -> None:
     assert (await anonymous.get("/docs")).status_code == 200
     schema = (await anonymous.get("/openapi.json")).json()
     assert "/api/v1/games/{game_id}/participants" in schema["paths"]
+
+
+async def test_docs_load_every_asset_from_the_api_itself(anonymous: httpx.AsyncClient) -> None:
+    page = (await anonymous.get("/docs")).text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources, page
+    for source in sources:
+        assert source.startswith("/docs/assets/"), f"{source} is not served by the API"
+        asset = await anonymous.get(source)
+        assert asset.status_code == 200, source
+        assert len(asset.content) > 100
+    assert "cdn." not in page

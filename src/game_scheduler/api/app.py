@@ -25,6 +25,7 @@ from game_scheduler.api.auth import BearerAuthMiddleware
 from game_scheduler.api.deps import ApiContext
 from game_scheduler.api.discord_directory import DiscordDirectory
 from game_scheduler.api.discord_login import DiscordLogin
+from game_scheduler.api.docs import install_offline_docs
 from game_scheduler.api.errors import install_error_handlers
 from game_scheduler.api.identity import Identity
 from game_scheduler.api.json_depth import JsonDepthMiddleware
@@ -104,7 +105,11 @@ def create_app(
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: blank when offline.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app)
     metrics = ApiMetrics()
     app.state.context = ApiContext(
         settings=settings, clock=the_clock, session_factory=session_factory

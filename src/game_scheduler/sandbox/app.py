@@ -14,6 +14,7 @@ from game_scheduler.sandbox import (
     scheduled_events,
     servers,
 )
+from game_scheduler.sandbox.control_guard import control_guard_middleware
 from game_scheduler.sandbox.demo_server import demo_server
 from game_scheduler.sandbox.gateway import HEARTBEAT_INTERVAL_MS, GatewayHub
 from game_scheduler.sandbox.guilds import parse_guild
@@ -33,7 +34,7 @@ def create_app(
 
     `heartbeat_interval_ms` is what HELLO asks of clients (tests shorten it).
     """
-    app = web.Application(middlewares=[discord_api_middleware])
+    app = web.Application(middlewares=[control_guard_middleware, discord_api_middleware])
     state = SandboxState()
     if seed_demo:
         state.add_guild(parse_guild(demo_server()))
