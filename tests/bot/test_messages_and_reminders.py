@@ -193,3 +193,64 @@ async def test_cancelled_game_shows_it_and_tells_players(
         [dm] = dms_of(state, user_id)
         assert "was cancelled" in dm["content"]
     assert game_row(wired.sessions, game_id).status == GameStatus.CANCELLED.value
+
+
+def _latest_outbox_event(wired: Wired, event_type: str) -> tuple[str, dict[str, object]]:
+    """(row id, payload) of the newest outbox event of a type, as the outbox daemon sends it."""
+    from sqlalchemy import select
+
+    from game_scheduler.db.models import EventOutbox
+
+    with wired.sessions() as session:
+        row = session.scalars(
+            select(EventOutbox)
+            .where(EventOutbox.event_type == event_type)
+            .order_by(EventOutbox.created_at.desc(), EventOutbox.id.desc())
+            .limit(1)
+        ).one()
+        return str(row.id), dict(row.payload)
+
+
+async def test_players_moved_to_the_waitlist_by_fewer_seats_are_told_once(
+    wired: Wired, discord_sandbox: SandboxHandle
+) -> None:
+    game_id = create_game(wired.sessions, players=[31, 32, 33, 34], max_players=4)
+    with wired.sessions.begin() as session:
+        service.update_game(session, game_id, {"max_players": 2}, now=NOW)
+    row_id, data = _latest_outbox_event(wired, "game.updated")
+    await wired.handlers._handle_game_updated(data, message_id=row_id)
+    await wired.handlers._handle_game_updated(data, message_id=row_id)  # redelivered
+
+    state = await discord_sandbox.state()
+    assert dms_of(state, 31) == dms_of(state, 32) == []  # still seated: nothing to say
+    [third] = dms_of(state, 33)
+    [fourth] = dms_of(state, 34)
+    assert "now has 2 seats" in third["content"]
+    assert "waitlist (position 1)" in third["content"]
+    assert "waitlist (position 2)" in fourth["content"]
+
+
+async def test_more_seats_or_another_edit_tells_nobody_about_the_waitlist(
+    wired: Wired, discord_sandbox: SandboxHandle
+) -> None:
+    game_id = create_game(wired.sessions, players=[41, 42, 43], max_players=2)
+    with wired.sessions.begin() as session:
+        service.update_game(session, game_id, {"max_players": 3, "title": "Bigger"}, now=NOW)
+    row_id, data = _latest_outbox_event(wired, "game.updated")
+    assert "moved_to_waitlist" not in data
+    await wired.handlers._handle_game_updated(data, message_id=row_id)
+    assert (await discord_sandbox.state())["dms"] == {}
+
+
+async def test_a_game_cancelled_while_in_progress_says_so(
+    wired: Wired, discord_sandbox: SandboxHandle
+) -> None:
+    game_id = create_game(wired.sessions, players=[51])
+    started = NOW + timedelta(hours=2, minutes=5)
+    with wired.sessions.begin() as session:
+        service.apply_status_transition(session, game_id, "IN_PROGRESS", now=started)
+        service.cancel_game(session, game_id, now=started)
+    await wired.handlers._handle_game_cancelled({"game_id": str(game_id)}, message_id="ip-1")
+    [dm] = dms_of(await discord_sandbox.state(), 51)
+    assert "was cancelled while in progress" in dm["content"]
+    assert "planned for" not in dm["content"]

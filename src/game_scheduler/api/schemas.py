@@ -231,6 +231,11 @@ class GameOut(BaseModel):
     guild_id: Snowflake
     channel_id: Snowflake
     message_id: Snowflake | None = Field(description="null until the bot has posted it")
+    post_error: str | None = Field(
+        default=None,
+        description="why the bot could not post or edit the game's message (the channel and"
+        " the missing permission); null while it can. Retried whenever the game changes",
+    )
     host_id: Snowflake
     title: str
     description: str | None
@@ -308,6 +313,7 @@ def game_out(game: GameSession, roster: Roster[GameParticipant]) -> GameOut:
         guild_id=game.guild_id,
         channel_id=game.channel_id,
         message_id=game.message_id,
+        post_error=game.post_error,
         host_id=game.host_id,
         title=game.title,
         description=game.description,

@@ -81,10 +81,10 @@ class GameBot(discord.Client):
         )
         registry = CollectorRegistry() if registry is None else registry
         self.metrics = BotMetrics.create(registry)
-        self.refresher = MessageRefresher(
-            self, sessions, public_url=public_url, metrics=self.metrics
-        )
         self.messenger = DirectMessenger(self, sessions, metrics=self.metrics)
+        self.refresher = MessageRefresher(
+            self, sessions, public_url=public_url, metrics=self.metrics, messenger=self.messenger
+        )
         self.scheduled_events = ScheduledEventMirror(self, sessions, clock, public_url=public_url)
         self.event_handlers = EventHandlers(
             sessions,

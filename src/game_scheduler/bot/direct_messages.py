@@ -85,10 +85,14 @@ class DirectMessenger:
         kind: str,
         scope: str,
         recipients: Sequence[Recipient],
-        channel_id: int,
+        channel_id: int | None,
         channel_text: str,
     ) -> None:
-        """DM every recipient not yet served for (kind, scope); raise if any DM failed."""
+        """DM every recipient not yet served for (kind, scope); raise if any DM failed.
+
+        Recipients whose DMs are closed are mentioned in `channel_id` instead (not at all
+        when it is None).
+        """
         # Two deliveries of one event handled side by side would both see "not recorded".
         name = f"{kind}:{scope}"
         lock, users = self._locks.get(name, (asyncio.Lock(), 0))
@@ -108,7 +112,7 @@ class DirectMessenger:
         kind: str,
         scope: str,
         recipients: Sequence[Recipient],
-        channel_id: int,
+        channel_id: int | None,
         channel_text: str,
     ) -> None:
         keys = {r.user_id: f"dm:{kind}:{scope}:{r.user_id}" for r in recipients}
@@ -131,7 +135,8 @@ class DirectMessenger:
         results = await asyncio.gather(*(one(r) for r in todo), return_exceptions=True)
         if closed:
             closed.sort()
-            await self._notify_in_channel(kind, scope, channel_id, channel_text, closed)
+            if channel_id is not None:
+                await self._notify_in_channel(kind, scope, channel_id, channel_text, closed)
             await asyncio.to_thread(record_keys, self._sessions, [keys[u] for u in closed])
         failures = [r for r in results if isinstance(r, BaseException)]
         logger.info(

@@ -30,6 +30,7 @@ import discord
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.formatters.game_message import (
     GameMessage,
     build_game_embed,
@@ -37,6 +38,13 @@ from game_scheduler.bot.formatters.game_message import (
 )
 from game_scheduler.bot.metrics import BotMetrics
 from game_scheduler.bot.pacing import ChannelPacer
+from game_scheduler.bot.post_errors import (
+    cannot_post,
+    clear_post_error,
+    post_error_text,
+    record_post_error,
+    tell_host,
+)
 from game_scheduler.bot.views.game_view import build_game_view
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
@@ -54,6 +62,7 @@ class PostedGame:
     channel_id: int
     message_id: int | None
     updated_at: datetime | None = None  # the game's version; None: never skip the write
+    post_error: str | None = None  # why the last post or edit failed, if it did
 
 
 def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> PostedGame | None:
@@ -63,7 +72,13 @@ def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> Pos
             game = service.get_game(session, game_id)
         except GameNotFound:
             return None
-        return PostedGame(game_message_of(game), game.channel_id, game.message_id, game.updated_at)
+        return PostedGame(
+            game_message_of(game),
+            game.channel_id,
+            game.message_id,
+            updated_at=game.updated_at,
+            post_error=game.post_error,
+        )
 
 
 def store_message_id(
@@ -122,11 +137,13 @@ class MessageRefresher:
         monotonic: Callable[[], float] = time.monotonic,
         public_url: str | None = None,  # where "Add to calendar" links point; None: no links
         metrics: BotMetrics | None = None,
+        messenger: DirectMessenger | None = None,  # tells hosts their game cannot be posted
     ) -> None:
         self._client = client
         self._public_url = public_url
         self._sessions = sessions
         self._metrics = metrics or BotMetrics.unregistered()
+        self._messenger = messenger
         self._pacer = pacer or ChannelPacer(metrics=self._metrics)
         self._monotonic = monotonic
         self._slots: dict[uuid.UUID, _Slot] = {}
@@ -199,6 +216,33 @@ class MessageRefresher:
         if posted is None:
             logger.warning("refresh skipped: game not found", extra={"game_id": str(game_id)})
             return
+        try:
+            await self._write_message(game_id, posted)
+        except discord.Forbidden as exc:
+            if not cannot_post(exc):
+                raise
+            await self._cannot_post(posted, exc.code)
+            return
+        if posted.post_error is not None:
+            await asyncio.to_thread(clear_post_error, self._sessions, game_id)
+            logger.info(
+                "game message posted after an earlier failure", extra={"game_id": str(game_id)}
+            )
+
+    async def _cannot_post(self, posted: PostedGame, code: int) -> None:
+        """Record why the game cannot be posted and tell its host once; no retry."""
+        game_id = posted.message.game_id
+        text = post_error_text(posted.channel_id, code)
+        new = await asyncio.to_thread(record_post_error, self._sessions, game_id, text)
+        self._metrics.message_writes.labels("forbidden").inc()
+        logger.warning(
+            "the bot cannot post the game in its channel",
+            extra={"game_id": str(game_id), "channel_id": posted.channel_id, "code": code},
+        )
+        if new and self._messenger is not None:
+            await tell_host(self._messenger, posted.message, posted.channel_id, code)
+
+    async def _write_message(self, game_id: uuid.UUID, posted: PostedGame) -> None:
         embed = build_game_embed(posted.message, public_url=self._public_url)
         view = build_game_view(
             game_id, open_for_joining=posted.message.status is GameStatus.SCHEDULED

@@ -106,8 +106,15 @@ def _validated(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {k: checks[k](v) if k in checks else v for k, v in values.items()}
 
 
-def _write_event(session: Session, event_type: EventType, game_id: uuid.UUID) -> None:
-    session.add(EventOutbox(event_type=event_type.value, payload={"game_id": str(game_id)}))
+def _write_event(
+    session: Session, event_type: EventType, game_id: uuid.UUID, **extra: object
+) -> None:
+    payload = {"game_id": str(game_id), **extra}
+    session.add(EventOutbox(event_type=event_type.value, payload=payload))
+
+
+def _confirmed_user_ids(game: GameSession) -> set[int]:
+    return {p.user_id for p in roster_of(game).confirmed if p.user_id is not None}
 
 
 def _replace_schedule(session: Session, game: GameSession, now: datetime) -> None:
@@ -203,6 +210,7 @@ def update_game(
     }:
         raise GameNotOpen(game_id, game.status, "change the start time or reminders")
     values = _validated(changes, now)
+    seated = _confirmed_user_ids(game)
     for name, value in values.items():
         setattr(game, name, value)
     game.sequence += 1
@@ -210,7 +218,10 @@ def update_game(
     session.flush()
     if values.keys() & SCHEDULE_FIELDS:
         _replace_schedule(session, game, now)
-    _write_event(session, EventType.GAME_UPDATED, game.id)
+    # Fewer seats push the last confirmed players onto the waitlist: the bot tells them.
+    moved = [p.user_id for p in roster_of(game).waitlist if p.user_id in seated]
+    extra = {"moved_to_waitlist": [str(u) for u in moved]} if moved else {}
+    _write_event(session, EventType.GAME_UPDATED, game.id, **extra)
     return game
 
 

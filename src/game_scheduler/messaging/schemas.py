@@ -26,9 +26,14 @@ class GameCreatedEvent(Payload):
 
 
 class GameUpdatedEvent(Payload):
-    """Published when a game or its roster changes: the bot refreshes its message."""
+    """Published when a game or its roster changes: the bot refreshes its message.
+
+    `moved_to_waitlist` names the players an edit (fewer seats) moved from a seat to the
+    waitlist, in waitlist order; the bot DMs each of them once.
+    """
 
     game_id: UUID
+    moved_to_waitlist: tuple[int, ...] = ()
 
 
 class GameCancelledEvent(Payload):

@@ -40,6 +40,7 @@ from game_scheduler.bot.formatters.game_message import (
     GameMessage,
     cancelled_text,
     game_message_of,
+    moved_to_waitlist_text,
     reminder_text,
 )
 from game_scheduler.bot.refresher import MessageRefresher, PostedGame
@@ -202,19 +203,54 @@ class EventHandlers:
 
     async def _on_game_updated(self, payload: GameUpdatedEvent, message_id: str | None) -> Outcome:
         """Show the game's latest state in its message."""
-        return await self._refresh_then_record(payload.game_id, message_id, "game.updated")
+        return await self._refresh_then_record(
+            payload.game_id,
+            message_id,
+            "game.updated",
+            then=lambda: self._tell_moved_to_waitlist(payload, message_id),
+        )
 
     async def _refresh_then_record(
-        self, game_id: uuid.UUID, message_id: str | None, event_type: str
+        self,
+        game_id: uuid.UUID,
+        message_id: str | None,
+        event_type: str,
+        then: Callable[[], Awaitable[None]] | None = None,
     ) -> Outcome:
         extra = {"game_id": str(game_id), "message_id": message_id, "event_type": event_type}
         if await self._already_handled(message_id):
             logger.info("duplicate event skipped", extra=extra)
             return Outcome.DUPLICATE
         await self._refresh_game_message(game_id)
+        if then is not None:
+            await then()
         await self._mark_handled(message_id)
         logger.info("game message refreshed", extra=extra)
         return Outcome.DONE
+
+    async def _tell_moved_to_waitlist(
+        self, payload: GameUpdatedEvent, message_id: str | None
+    ) -> None:
+        """DM each player a host's change moved to the waitlist, once per change."""
+        if not payload.moved_to_waitlist:
+            return
+        audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        if audience is None or audience.message.status is not GameStatus.SCHEDULED:
+            return
+        # Still waiting now (someone may have left since): told their current place.
+        places = {user: place for place, user in enumerate(audience.waitlist, start=1)}
+        recipients = [
+            Recipient(user, moved_to_waitlist_text(audience.message, places[user]))
+            for user in payload.moved_to_waitlist
+            if user in places
+        ]
+        await self._messenger.deliver(
+            kind="waitlisted",
+            scope=message_id or str(payload.game_id),
+            recipients=recipients,
+            channel_id=audience.channel_id,
+            channel_text=moved_to_waitlist_text(audience.message, None),
+        )
 
     async def _handle_status_transition_due(
         self, data: dict[str, Any], *, message_id: str | None = None
@@ -273,7 +309,11 @@ class EventHandlers:
             # The attribute's history still holds the status the game had before.
             previous = next(iter(inspect(game).attrs.status.history.deleted), None)
             committed = PostedGame(
-                game_message_of(game), game.channel_id, game.message_id, game.updated_at
+                game_message_of(game),
+                game.channel_id,
+                game.message_id,
+                updated_at=game.updated_at,
+                post_error=game.post_error,
             )
         logger.info(
             "game status changed",

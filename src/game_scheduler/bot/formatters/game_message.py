@@ -64,6 +64,7 @@ class GameMessage:
     max_players: int | None = None
     confirmed: tuple[PlayerLine, ...] = ()
     waitlist: tuple[PlayerLine, ...] = ()
+    cancelled_after_start: bool = False  # cancelled once its start time had come
 
 
 def game_message_of(game: GameSession) -> GameMessage:
@@ -82,6 +83,10 @@ def game_message_of(game: GameSession) -> GameMessage:
         max_players=game.max_players,
         confirmed=tuple(PlayerLine(p.user_id, p.display_name) for p in roster.confirmed),
         waitlist=tuple(PlayerLine(p.user_id, p.display_name) for p in roster.waitlist),
+        # A cancelled game is never edited again, so its last update is the cancellation.
+        cancelled_after_start=game.status == GameStatus.CANCELLED.value
+        and game.updated_at is not None
+        and game.scheduled_at <= game.updated_at,
     )
 
 
@@ -230,7 +235,21 @@ def reminder_text(message: GameMessage, waitlist_position: int | None) -> str:
 def cancelled_text(message: GameMessage) -> str:
     """The DM a player gets when a game they joined is cancelled."""
     title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
+    if message.cancelled_after_start:
+        started = timestamp(message.scheduled_at, "F")
+        return f"**{title}**, which started {started}, was cancelled while in progress."
     return f"**{title}**, planned for {timestamp(message.scheduled_at, 'F')}, was cancelled."
+
+
+def moved_to_waitlist_text(message: GameMessage, waitlist_position: int | None) -> str:
+    """The DM a player gets when the host's change of seats moves them to the waitlist."""
+    title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
+    seats = f"{message.max_players} seat{'s' if message.max_players != 1 else ''}"
+    place = f" (position {waitlist_position})" if waitlist_position is not None else ""
+    return (
+        f"**{title}** ({timestamp(message.scheduled_at, 'F')}) now has {seats}, so you"
+        f" moved to the waitlist{place}: you play if a seat frees up."
+    )
 
 
 def closed_dms_notices(user_ids: Sequence[int], dm_text: str) -> list[str]:

@@ -1,0 +1,106 @@
+"""A game the bot may not post is recorded, shown in the API, told to its host once, and
+posted when the game next changes; its events are handled, not retried into the DLQ."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import pytest_asyncio
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.api.schemas import game_out
+from game_scheduler.bot.events.dm_fanout import DirectMessenger
+from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.clock import FrozenClock
+from game_scheduler.games import service
+from tests.bot.conftest import (
+    CHANNEL_ID,
+    HOST_ID,
+    NOW,
+    channel_messages,
+    create_game,
+    dms_of,
+    game_row,
+)
+from tests.fixtures.sandbox import SandboxHandle
+
+pytestmark = pytest.mark.integration
+
+POST_ROUTE = f"POST /channels/{CHANNEL_ID}/messages"
+
+
+@pytest_asyncio.fixture
+async def handlers(
+    discord_client: object, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> AsyncIterator[EventHandlers]:
+    """The handlers wired exactly as the bot wires them (the refresher can DM hosts)."""
+    messenger = DirectMessenger(discord_client, session_factory)  # type: ignore[arg-type]
+    refresher = MessageRefresher(discord_client, session_factory, messenger=messenger)  # type: ignore[arg-type]
+    yield EventHandlers(session_factory, refresher, messenger, clock)
+    await refresher.wait_idle()
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"), [(50013, "Missing Permissions"), (50001, "Missing Access")]
+)
+async def test_a_game_the_bot_cannot_post_is_recorded_shown_and_told_to_the_host_once(
+    handlers: EventHandlers,
+    session_factory: sessionmaker[Session],
+    discord_sandbox: SandboxHandle,
+    code: int,
+    reason: str,
+) -> None:
+    game_id = create_game(session_factory, title="Locked room")
+    await discord_sandbox.fault(POST_ROUTE, 403, count=10, code=code)
+
+    # Returns normally: the consumer acknowledges the event instead of retrying it.
+    await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-1")
+    await handlers._handle_game_updated({"game_id": str(game_id)}, message_id="pu-1")
+
+    game = game_row(session_factory, game_id)
+    assert game.message_id is None
+    shown = game_out(game, service.roster_of(game)).model_dump(mode="json")
+    assert str(CHANNEL_ID) in shown["post_error"]
+    assert f"{reason} (Discord error {code})" in shown["post_error"]
+    state = await discord_sandbox.state()
+    [dm] = dms_of(state, HOST_ID)  # one DM, though two posts failed
+    assert "could not post your game **Locked room**" in dm["content"]
+    assert f"<#{CHANNEL_ID}>" in dm["content"]
+    assert channel_messages(state) == []
+
+
+async def test_the_post_is_retried_when_the_game_changes_and_the_error_clears(
+    handlers: EventHandlers,
+    session_factory: sessionmaker[Session],
+    discord_sandbox: SandboxHandle,
+) -> None:
+    game_id = create_game(session_factory, title="Locked room")
+    await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50013)
+    await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-2")
+    assert game_row(session_factory, game_id).post_error is not None
+
+    # The host fixed the channel's permissions (the fault is used up) and edits the game.
+    with session_factory.begin() as session:
+        service.update_game(session, game_id, {"title": "Open room"}, now=NOW)
+    await handlers._handle_game_updated({"game_id": str(game_id)}, message_id="pu-2")
+
+    game = game_row(session_factory, game_id)
+    assert game.post_error is None
+    [message] = channel_messages(await discord_sandbox.state())
+    assert int(message["id"]) == game.message_id
+    assert message["embeds"][0]["title"].startswith("Open room")
+
+
+async def test_other_failures_are_still_retried(
+    handlers: EventHandlers,
+    session_factory: sessionmaker[Session],
+    discord_sandbox: SandboxHandle,
+) -> None:
+    game_id = create_game(session_factory)
+    await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50035)  # not a permission code
+    with pytest.raises(discord.Forbidden):
+        await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-3")
+    assert game_row(session_factory, game_id).post_error is None
