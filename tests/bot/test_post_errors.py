@@ -4,6 +4,7 @@ posted when the game next changes; its events are handled, not retried into the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import discord
 import pytest
@@ -11,13 +12,16 @@ import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.schemas import game_out
+from game_scheduler.bot.bot import build_bot
 from game_scheduler.bot.events.dm_fanout import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.clock import FrozenClock
+from game_scheduler.config import Settings
 from game_scheduler.games import service
 from tests.bot.conftest import (
     CHANNEL_ID,
+    GUILD_ID,
     HOST_ID,
     NOW,
     channel_messages,
@@ -25,7 +29,7 @@ from tests.bot.conftest import (
     dms_of,
     game_row,
 )
-from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.sandbox import GUILD_READY_TIMEOUT, SandboxHandle, connected_client
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +108,27 @@ async def test_other_failures_are_still_retried(
     with pytest.raises(discord.Forbidden):
         await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-3")
     assert game_row(session_factory, game_id).post_error is None
+
+
+async def test_the_bot_retries_refused_posts_when_discord_reports_a_server_change(
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    rabbitmq_vhost_url: str,
+) -> None:
+    settings = Settings(rabbitmq_url=rabbitmq_vhost_url, discord_api_base=discord_sandbox.api_base)
+    bot = build_bot(settings, sessions=session_factory, guild_ready_timeout=GUILD_READY_TIMEOUT)
+    async with connected_client(discord_sandbox, bot):
+        game_id = create_game(session_factory, now=datetime.now(UTC), title="Fixed later")
+        await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50013)
+        await bot.event_handlers._handle_game_created({"game_id": str(game_id)}, message_id="b-1")
+        assert game_row(session_factory, game_id).post_error is not None
+        [dm] = dms_of(await discord_sandbox.state(), HOST_ID)  # the bot's own wiring DMs
+        assert "Fixed later" in dm["content"]
+
+        # Someone gives the bot its permissions back; Discord reports the channel change.
+        assert await bot.retry_failed_posts(GUILD_ID) == 1
+        await bot.refresher.wait_idle()
+        game = game_row(session_factory, game_id)
+        assert game.post_error is None
+        assert game.message_id is not None
+        assert await bot.retry_failed_posts(GUILD_ID) == 0

@@ -29,6 +29,7 @@ from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.metrics import BotMetrics, install_rate_limit_counter
+from game_scheduler.bot.post_errors import games_with_post_errors
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
@@ -167,6 +168,33 @@ class GameBot(discord.Client):
             if not self.is_closed():
                 logger.warning("gateway disconnected; reconnecting")
         self.metrics.gateway_connected.set(0)
+
+    async def retry_failed_posts(self, guild_id: int) -> int:
+        """Refresh the server's games whose post was refused; returns how many."""
+        game_ids = await asyncio.to_thread(games_with_post_errors, self._sessions, guild_id)
+        for game_id in game_ids:
+            self.refresher.mark_dirty(game_id)
+        if game_ids:
+            logger.info(
+                "retrying refused posts after a server change",
+                extra={"guild_id": guild_id, "games": len(game_ids)},
+            )
+        return len(game_ids)
+
+    # Permissions are fixed in Discord's server, role or channel settings: each retries.
+    async def on_guild_update(self, _before: discord.Guild, after: discord.Guild) -> None:
+        """The server's settings changed."""
+        await self.retry_failed_posts(after.id)
+
+    async def on_guild_role_update(self, _before: discord.Role, after: discord.Role) -> None:
+        """A role (perhaps the bot's) changed its permissions."""
+        await self.retry_failed_posts(after.guild.id)
+
+    async def on_guild_channel_update(
+        self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """A channel's permission overwrites (or anything else about it) changed."""
+        await self.retry_failed_posts(after.guild.id)
 
     def health_problem(self) -> str | None:
         """Why the bot cannot do its work right now, or None; `/healthz` fails at once on it."""

@@ -5,7 +5,8 @@ the bot may not see or write in a channel. Retrying the event would fail the sam
 until someone changes the channel's permissions, so it is not retried: the refresh ends
 normally (the event is acknowledged), the reason is stored in `game_sessions.post_error`
 (the API shows it), and the host gets one DM. The next refresh (the game is edited, a
-player joins, its status changes) tries again and clears the error once the post works.
+player joins, its status changes, or Discord reports a change of the server, its roles
+or its channels) tries again and clears the error once the post works.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import uuid
 
 import discord
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.events.dm_fanout import DirectMessenger, Recipient
@@ -26,6 +27,7 @@ from game_scheduler.bot.formatters.game_message import (
     truncate,
 )
 from game_scheduler.db.models import GameSession
+from game_scheduler.domain.status import GameStatus
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,17 @@ def clear_post_error(sessions: sessionmaker[Session], game_id: uuid.UUID) -> Non
             .where(GameSession.id == game_id, GameSession.post_error.is_not(None))
             .values(post_error=None)
         )
+
+
+def games_with_post_errors(sessions: sessionmaker[Session], guild_id: int) -> list[uuid.UUID]:
+    """The server's games not yet over whose last post or edit was refused."""
+    with sessions.begin() as session:
+        query = select(GameSession.id).where(
+            GameSession.guild_id == guild_id,
+            GameSession.post_error.is_not(None),
+            GameSession.status.in_([GameStatus.SCHEDULED.value, GameStatus.IN_PROGRESS.value]),
+        )
+        return list(session.scalars(query))
 
 
 def host_dm_text(message: GameMessage, channel_id: int, code: int) -> str:

@@ -1,16 +1,30 @@
-"""GET /: a self-contained HTML view of channels, DMs, embeds and clickable buttons."""
+"""GET /: a self-contained HTML view of channels, DMs, embeds and clickable buttons.
+
+The page stays light however much the sandbox holds (a load test leaves hundreds of
+channels and a thousand DMs): it shows the most recently active conversations, each with
+its latest messages, and a list of the others to open one at a time (`?view=dm:<user>`,
+`?view=channel:<id>`, filtered with `?q=`). Its refresh every 2 s sends the `ETag` it has
+and gets `304 Not Modified`, and no body, while nothing changed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from game_scheduler.sandbox.http_layer import STATE_KEY
 from game_scheduler.sandbox.payloads import JSON
+from game_scheduler.sandbox.state import Channel, SandboxState
+
+PAGE_CONVERSATIONS = 8  # conversations shown at once without ?view
+MESSAGES_SHOWN = 25  # latest messages shown per conversation
+NAV_LIMIT = 40  # conversations listed for opening; ?q= finds the others
 
 routes = web.RouteTableDef()
 
@@ -126,9 +140,81 @@ def _render_message(message: JSON) -> str:
     return "".join(parts)
 
 
-def _render_section(title: str, messages: list[JSON]) -> str:
+def _render_section(title: str, messages: list[JSON], total: int | None = None) -> str:
     body = "".join(_render_message(m) for m in messages) or '<p class="empty">no messages</p>'
-    return f"<section><h2>{_text(title)}</h2>{body}</section>"
+    shown = ""
+    if total is not None and total > len(messages):
+        shown = f' <span class="edited">(latest {len(messages)} of {total})</span>'
+    return f"<section><h2>{_text(title)}{shown}</h2>{body}</section>"
+
+
+def _key(channel: Channel) -> str:
+    if channel.recipient_id is not None:
+        return f"dm:{channel.recipient_id}"
+    return f"channel:{channel.id}"
+
+
+def _title(channel: Channel) -> str:
+    if channel.recipient_id is not None:
+        return f"DM with user {channel.recipient_id}"
+    return f"#channel-{channel.id}"
+
+
+def _by_activity(state: SandboxState) -> list[Channel]:
+    """Conversations with messages, the one with the newest message first."""
+    active = [c for c in state.channels.values() if c.messages]
+    # Snowflakes grow with time: the largest message id is the latest message.
+    return sorted(active, key=lambda c: max(c.messages), reverse=True)
+
+
+def fingerprint(state: SandboxState, view: str, query: str) -> str:
+    """An ETag for the page: changes whenever a message, edit or interaction does."""
+    edits = sum(m.edits for c in state.channels.values() for m in c.messages.values())
+    latest = max(state.message_channel, default=0)
+    recent = [r.snapshot() for r in list(state.interactions.values())[-20:]]
+    text = repr((len(state.message_channel), latest, edits, len(state.interactions), recent))
+    return '"' + hashlib.sha256(f"{text}|{view}|{query}".encode()).hexdigest()[:32] + '"'
+
+
+def _render_nav(conversations: list[Channel], view: str, query: str) -> str:
+    matching = [c for c in conversations if query in _key(c)] if query else conversations
+    links = []
+    for channel in matching[:NAV_LIMIT]:
+        current = ' class="current"' if _key(channel) == view else ""
+        href = "?" + urlencode({"view": _key(channel)})
+        links.append(
+            f'<a{current} href="{_text(href)}">{_text(_title(channel))}'
+            f" ({len(channel.messages)})</a>"
+        )
+    more = len(matching) - len(links)
+    hidden = f'<span class="edited">and {more} more: filter by id</span>' if more > 0 else ""
+    return (
+        f'<nav><b>{len(conversations)} conversations</b> <a href="/">latest</a> '
+        f'<form method="get"><input name="q" value="{_text(query)}" placeholder="id contains">'
+        f"</form> {' '.join(links)} {hidden}</nav>"
+    )
+
+
+def render_view(state: SandboxState, view: str = "", query: str = "") -> str:
+    """The refreshing part of the page: the list of conversations and the ones shown."""
+    conversations = _by_activity(state)
+    if view:
+        shown = [c for c in state.channels.values() if _key(c) == view]
+    else:
+        shown = conversations[:PAGE_CONVERSATIONS]
+    sections = [
+        _render_section(
+            _title(c),
+            [m.snapshot() for m in list(c.messages.values())[-MESSAGES_SHOWN:]],
+            len(c.messages),
+        )
+        for c in shown
+    ]
+    if not sections:
+        sections.append('<p class="empty">Nothing sent yet. Point the bot here and post.</p>')
+    interactions = {str(i): r.snapshot() for i, r in list(state.interactions.items())[-20:]}
+    sections.append(_render_interactions(interactions))
+    return _render_nav(conversations, view, query) + "".join(sections)
 
 
 def _render_interactions(interactions: dict[str, JSON]) -> str:
@@ -205,6 +291,8 @@ max-width:520px}.embed-title{font-weight:bold;color:#fff}.embed-author{font-size
 .button{border:0;border-radius:3px;padding:.4em 1em;margin-right:.4em;color:#fff;cursor:pointer}
 .primary{background:#5865f2}.secondary{background:#4e5058}.success{background:#248046}
 .danger{background:#da373c}.link{background:#4e5058;text-decoration:none}
+nav{font-size:.85em;line-height:1.8}nav a{color:#00a8fc;margin-right:.6em}
+nav a.current{font-weight:bold;color:#fff}nav form{display:inline}
 .button:disabled{opacity:.5;cursor:not-allowed}#toast{position:fixed;bottom:1em;right:1em;
 background:#111214;padding:.6em 1em;border-radius:4px;display:none;max-width:400px}
 #command-form{margin:.6em 0}.answer{white-space:pre-wrap;color:#dbdee1}
@@ -304,15 +392,20 @@ document.getElementById('command-form').addEventListener('submit', async (event)
   document.getElementById('command-answer').textContent = answerText(data);
   refresh();
 });
+const content = document.getElementById('content');
 async function refresh(){
-  const response = await fetch('/?fragment=1');
-  if (response.ok) document.getElementById('content').innerHTML = await response.text();
+  const query = new URLSearchParams(location.search);
+  query.set('fragment', '1');
+  const response = await fetch('/?' + query, {headers: {'If-None-Match': content.dataset.etag}});
+  if (response.status !== 200) return;  // 304: nothing changed
+  content.dataset.etag = response.headers.get('ETag');
+  content.innerHTML = await response.text();
 }
 setInterval(refresh, 2000);
 """
 
 
-def render_page(snapshot: dict[str, Any]) -> str:
+def render_page(content: str, etag: str) -> str:
     """Render the whole page: header, user picker, content and the polling script."""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -327,15 +420,22 @@ def render_page(snapshot: dict[str, Any]) -> str:
         '<label>in channel <input id="command-channel" value="900000000000000002"></label> '
         '<button class="button primary" type="submit">Send</button></form>'
         '<p id="command-answer" class="answer"></p><div id="modal"></div>'
-        f'<div id="content">{render_content(snapshot)}</div>'
+        f'<div id="content" data-etag="{_text(etag)}">{content}</div>'
         f'<div id="toast"></div><script>{_SCRIPT}</script></body></html>'
     )
 
 
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
-    """Serve the page, or only its refreshing part when ?fragment=1."""
-    snapshot = request.app[STATE_KEY].snapshot()
+    """Serve the page, or only its refreshing part when ?fragment=1 (304 if unchanged)."""
+    state = request.app[STATE_KEY]
+    view, query = request.query.get("view", ""), request.query.get("q", "").strip()
+    etag = fingerprint(state, view, query)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if request.query.get("fragment"):
-        return web.Response(text=render_content(snapshot), content_type="text/html")
-    return web.Response(text=render_page(snapshot), content_type="text/html")
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=headers)
+        text = render_view(state, view, query)
+        return web.Response(text=text, content_type="text/html", headers=headers)
+    page = render_page(render_view(state, view, query), etag)
+    return web.Response(text=page, content_type="text/html", headers=headers)
