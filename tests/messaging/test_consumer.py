@@ -226,18 +226,25 @@ async def test_a_message_that_always_fails_ends_in_the_dlq_after_the_delivery_li
 
 
 async def test_the_consumer_carries_on_after_its_connection_is_closed(
-    start: Any, publisher: PikaPublisher, rabbitmq_vhost: str
+    start: Any,
+    publisher: PikaPublisher,
+    rabbitmq_vhost: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     recorder = Recorder()
     before, after = reminder(), reminder()
 
-    async with start(every_type(recorder)):
+    async with start(every_type(recorder)) as consumer:
         await publish(publisher, before)
         await eventually(lambda: len(recorder.handled) == 1)
+        assert consumer.problem is None
 
         await asyncio.to_thread(close_all_connections, rabbitmq_vhost)
         await publish(publisher, after)  # the publisher reconnects on its own too
         await eventually(lambda: len(recorder.handled) == 2, within=20)
+        # The loss was noticed (the health check failed meanwhile) and is over now.
+        await eventually(lambda: consumer.problem is None)
+        assert "broker connection lost; reconnecting" in caplog.text
 
     assert [r.message_id for r in recorder.handled] == [before.message_id, after.message_id]
 
