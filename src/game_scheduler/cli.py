@@ -124,6 +124,11 @@ def _ports_in_use(api_host: str, api_port: int, other_ports: dict[str, int]) -> 
     return {**taken_ports({"api": api_port}, api_host), **taken_ports(other_ports)}
 
 
+def _reachable(host: str) -> str:
+    """Where to reach a server bound to `host` from this machine."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from game_scheduler.db.migrate import migrate
     from game_scheduler.supervisor import ChildSpec, Supervisor, child_env
@@ -171,19 +176,19 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             args.host,
             "--port",
             str(api_port),
-            health_url=f"http://127.0.0.1:{api_port}/healthz",
+            health_url=f"http://{_reachable(args.host)}:{api_port}/healthz",
         )
     )
     for instance in SCHEDULER_WRAPPERS:
         port = str(metrics_ports[instance])
-        health = f"http://127.0.0.1:{port}/healthz"
+        health = f"http://{_reachable(args.metrics_host)}:{port}/healthz"
         specs.append(
             ChildSpec.of_cli(
                 instance, "scheduler", instance, "--metrics-port", port, health_url=health
             )
         )
     bot_port = str(metrics_ports["bot"])
-    health = f"http://127.0.0.1:{bot_port}/healthz"
+    health = f"http://{_reachable(args.metrics_host)}:{bot_port}/healthz"
     specs.append(ChildSpec.of_cli("bot", "bot", "--metrics-port", bot_port, health_url=health))
 
     api_url = f"http://{args.host}:{api_port}"
