@@ -141,8 +141,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if taken:
         # Before anything else: a second run must not touch the first one's state file.
         named = ", ".join(f"{port} ({name})" for name, port in taken.items())
+        which = f"port {named} is" if len(taken) == 1 else f"ports {named} are"
         print(
-            f"Cannot start: port {named} is already in use, perhaps by another"
+            f"Cannot start: {which} already in use, perhaps by another"
             " `game-scheduler run`. Stop it, or pass --port-offset to run a second copy.",
             file=sys.stderr,
         )
