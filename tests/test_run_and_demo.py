@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from game_scheduler.cli import API_PORT, RUN_METRICS_PORTS
@@ -28,7 +29,7 @@ def _game_scheduler(
     )
 
 
-def _write_state(state_home: Path, state: dict[str, object]) -> Path:
+def _write_state(state_home: Path, state: Mapping[str, object]) -> Path:
     path = state_home / "game-scheduler" / "run.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(state))

@@ -99,3 +99,9 @@ async def test_very_deep_json_is_refused_the_same_way(client: httpx.AsyncClient)
 async def test_brackets_inside_strings_do_not_count_as_nesting(client: httpx.AsyncClient) -> None:
     game = await create(client, title="[[[[" * 40, description='"{{{{' * 40)
     assert game["title"] == "[[[[" * 40
+
+
+async def test_deep_json_without_a_content_type_is_refused_too(client: httpx.AsyncClient) -> None:
+    body = "[" * 5000 + "]" * 5000
+    response = await client.post("/api/v1/games", content=body)
+    assert f"nested more than {MAX_JSON_DEPTH} levels" in str(_error(response)["message"])

@@ -9,13 +9,14 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.app import create_app
-from game_scheduler.clock import FrozenClock
 from game_scheduler.config import Settings, to_libpq_url
 from game_scheduler.db.engine import make_engine, make_session_factory
+from game_scheduler.testing import FrozenClock
 from tests.api.conftest import API_TOKEN, game_body
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,7 @@ def killer(engine: Engine, database_url: str) -> BackendKiller:
 @pytest.fixture
 def blip_app(database_url: str, engine: Engine, clock: FrozenClock) -> FastAPI:
     """The API on an engine whose connection the test can cut mid-request."""
-    settings = Settings(database_url=database_url, api_token=API_TOKEN)  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, api_token=SecretStr(API_TOKEN))
     sessions: sessionmaker[Session] = make_session_factory(engine)
     return create_app(settings, clock=clock, session_factory=sessions)
 

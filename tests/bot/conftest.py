@@ -114,8 +114,8 @@ async def wired(
     clock: FrozenClock,
 ) -> AsyncIterator[Wired]:
     """EventHandlers wired like the bot wires them."""
-    refresher = MessageRefresher(discord_client, session_factory)
     messenger = DirectMessenger(discord_client, session_factory)
+    refresher = MessageRefresher(discord_client, session_factory, messenger=messenger)
     handlers = EventHandlers(session_factory, refresher, messenger, clock)
     yield Wired(handlers, refresher, messenger, clock, session_factory, discord_client)
     await refresher.wait_idle()

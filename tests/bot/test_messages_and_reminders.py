@@ -218,8 +218,8 @@ async def test_players_moved_to_the_waitlist_by_fewer_seats_are_told_once(
     with wired.sessions.begin() as session:
         service.update_game(session, game_id, {"max_players": 2}, now=NOW)
     row_id, data = _latest_outbox_event(wired, "game.updated")
-    await wired.handlers._handle_game_updated(data, message_id=row_id)
-    await wired.handlers._handle_game_updated(data, message_id=row_id)  # redelivered
+    await wired.deliver(EventType.GAME_UPDATED, data, message_id=row_id)
+    await wired.deliver(EventType.GAME_UPDATED, data, message_id=row_id)  # redelivered
 
     state = await discord_sandbox.state()
     assert dms_of(state, 31) == dms_of(state, 32) == []  # still seated: nothing to say
@@ -238,7 +238,7 @@ async def test_more_seats_or_another_edit_tells_nobody_about_the_waitlist(
         service.update_game(session, game_id, {"max_players": 3, "title": "Bigger"}, now=NOW)
     row_id, data = _latest_outbox_event(wired, "game.updated")
     assert "moved_to_waitlist" not in data
-    await wired.handlers._handle_game_updated(data, message_id=row_id)
+    await wired.deliver(EventType.GAME_UPDATED, data, message_id=row_id)
     assert (await discord_sandbox.state())["dms"] == {}
 
 
@@ -250,7 +250,7 @@ async def test_a_game_cancelled_while_in_progress_says_so(
     with wired.sessions.begin() as session:
         service.apply_status_transition(session, game_id, "IN_PROGRESS", now=started)
         service.cancel_game(session, game_id, now=started)
-    await wired.handlers._handle_game_cancelled({"game_id": str(game_id)}, message_id="ip-1")
+    await wired.deliver(EventType.GAME_CANCELLED, {"game_id": str(game_id)}, message_id="ip-1")
     [dm] = dms_of(await discord_sandbox.state(), 51)
     assert "was cancelled while in progress" in dm["content"]
     assert "planned for" not in dm["content"]

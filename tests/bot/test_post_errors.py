@@ -3,27 +3,24 @@ posted when the game next changes; its events are handled, not retried into the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import discord
 import pytest
-import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.schemas import game_out
 from game_scheduler.bot.bot import build_bot
-from game_scheduler.bot.events.dm_fanout import DirectMessenger
-from game_scheduler.bot.events.handlers import EventHandlers
-from game_scheduler.bot.refresher import MessageRefresher
-from game_scheduler.clock import FrozenClock
 from game_scheduler.config import Settings
 from game_scheduler.games import service
+from game_scheduler.messaging.consumer import ReceivedEvent
+from game_scheduler.messaging.events import Event, EventType
 from tests.bot.conftest import (
     CHANNEL_ID,
     GUILD_ID,
     HOST_ID,
     NOW,
+    Wired,
     channel_messages,
     create_game,
     dms_of,
@@ -36,22 +33,11 @@ pytestmark = pytest.mark.integration
 POST_ROUTE = f"POST /channels/{CHANNEL_ID}/messages"
 
 
-@pytest_asyncio.fixture
-async def handlers(
-    discord_client: object, session_factory: sessionmaker[Session], clock: FrozenClock
-) -> AsyncIterator[EventHandlers]:
-    """The handlers wired exactly as the bot wires them (the refresher can DM hosts)."""
-    messenger = DirectMessenger(discord_client, session_factory)  # type: ignore[arg-type]
-    refresher = MessageRefresher(discord_client, session_factory, messenger=messenger)  # type: ignore[arg-type]
-    yield EventHandlers(session_factory, refresher, messenger, clock)
-    await refresher.wait_idle()
-
-
 @pytest.mark.parametrize(
     ("code", "reason"), [(50013, "Missing Permissions"), (50001, "Missing Access")]
 )
 async def test_a_game_the_bot_cannot_post_is_recorded_shown_and_told_to_the_host_once(
-    handlers: EventHandlers,
+    wired: Wired,
     session_factory: sessionmaker[Session],
     discord_sandbox: SandboxHandle,
     code: int,
@@ -61,8 +47,8 @@ async def test_a_game_the_bot_cannot_post_is_recorded_shown_and_told_to_the_host
     await discord_sandbox.fault(POST_ROUTE, 403, count=10, code=code)
 
     # Returns normally: the consumer acknowledges the event instead of retrying it.
-    await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-1")
-    await handlers._handle_game_updated({"game_id": str(game_id)}, message_id="pu-1")
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="pc-1")
+    await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="pu-1")
 
     game = game_row(session_factory, game_id)
     assert game.message_id is None
@@ -77,19 +63,19 @@ async def test_a_game_the_bot_cannot_post_is_recorded_shown_and_told_to_the_host
 
 
 async def test_the_post_is_retried_when_the_game_changes_and_the_error_clears(
-    handlers: EventHandlers,
+    wired: Wired,
     session_factory: sessionmaker[Session],
     discord_sandbox: SandboxHandle,
 ) -> None:
     game_id = create_game(session_factory, title="Locked room")
     await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50013)
-    await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-2")
+    await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="pc-2")
     assert game_row(session_factory, game_id).post_error is not None
 
     # The host fixed the channel's permissions (the fault is used up) and edits the game.
     with session_factory.begin() as session:
         service.update_game(session, game_id, {"title": "Open room"}, now=NOW)
-    await handlers._handle_game_updated({"game_id": str(game_id)}, message_id="pu-2")
+    await wired.deliver(EventType.GAME_UPDATED, {"game_id": str(game_id)}, message_id="pu-2")
 
     game = game_row(session_factory, game_id)
     assert game.post_error is None
@@ -99,14 +85,14 @@ async def test_the_post_is_retried_when_the_game_changes_and_the_error_clears(
 
 
 async def test_other_failures_are_still_retried(
-    handlers: EventHandlers,
+    wired: Wired,
     session_factory: sessionmaker[Session],
     discord_sandbox: SandboxHandle,
 ) -> None:
     game_id = create_game(session_factory)
     await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50035)  # not a permission code
     with pytest.raises(discord.Forbidden):
-        await handlers._handle_game_created({"game_id": str(game_id)}, message_id="pc-3")
+        await wired.deliver(EventType.GAME_CREATED, {"game_id": str(game_id)}, message_id="pc-3")
     assert game_row(session_factory, game_id).post_error is None
 
 
@@ -120,7 +106,11 @@ async def test_the_bot_retries_refused_posts_when_discord_reports_a_server_chang
     async with connected_client(discord_sandbox, bot):
         game_id = create_game(session_factory, now=datetime.now(UTC), title="Fixed later")
         await discord_sandbox.fault(POST_ROUTE, 403, count=1, code=50013)
-        await bot.event_handlers._handle_game_created({"game_id": str(game_id)}, message_id="b-1")
+        await bot.event_handlers.handle(
+            ReceivedEvent.of(
+                Event(event_type=EventType.GAME_CREATED, data={"game_id": str(game_id)}), "b-1"
+            )
+        )
         assert game_row(session_factory, game_id).post_error is not None
         [dm] = dms_of(await discord_sandbox.state(), HOST_ID)  # the bot's own wiring DMs
         assert "Fixed later" in dm["content"]

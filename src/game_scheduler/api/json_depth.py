@@ -39,7 +39,11 @@ class JsonDepthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with its body intact, or answer 422 itself."""
-        if scope["type"] != "http" or scope.get("method") not in _METHODS_WITH_BODIES:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in _METHODS_WITH_BODIES
+            or not _is_json(scope)
+        ):
             await self._app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -64,6 +68,15 @@ class JsonDepthMiddleware:
             return
         whole: Message = {"type": "http.request", "body": body, "more_body": False}
         await self._app(scope, _replay(whole, receive), send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """True when the body is read as JSON: said so, or (as FastAPI does) said nothing."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return True
 
 
 def _replay(first: Message, receive: Receive) -> Receive:
