@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Where people reach the API and dashboard; calendar links are built on it.
     public_url: str = "http://127.0.0.1:8000"
+    # Where /metrics and /healthz listen; loopback unless a scraper elsewhere needs them.
+    metrics_host: str = "127.0.0.1"
     # Slash commands go to these guilds (instantly) instead of globally; comma-separated ids.
     discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = ()
 
@@ -42,8 +44,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
-    # Where /metrics and /healthz listen; loopback unless a scraper elsewhere needs them.
-    metrics_host: str = "127.0.0.1"
 
     discord_client_id: str = ""
     discord_client_secret: SecretStr | None = None

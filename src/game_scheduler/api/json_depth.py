@@ -74,7 +74,7 @@ def _is_json(scope: Scope) -> bool:
     """True when the body is read as JSON: said so, or (as FastAPI does) said nothing."""
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
+            media: bytes = value.split(b";", 1)[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
     return True
 
