@@ -18,7 +18,7 @@ import discord
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.bot.events.dm_fanout import DirectMessenger, Recipient
+from game_scheduler.bot.direct_messages import DirectMessenger, Recipient
 from game_scheduler.bot.formatters.game_message import (
     TITLE_MAX,
     GameMessage,
