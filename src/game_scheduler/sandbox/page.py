@@ -172,7 +172,10 @@ def fingerprint(state: SandboxState, view: str, query: str) -> str:
     edits = sum(m.edits for c in state.channels.values() for m in c.messages.values())
     latest = max(state.message_channel, default=0)
     recent = [r.snapshot() for r in list(state.interactions.values())[-20:]]
-    text = repr((len(state.message_channel), latest, edits, len(state.interactions), recent))
+    events = state.scheduled_events.snapshot()
+    text = repr(
+        (len(state.message_channel), latest, edits, len(state.interactions), recent, events)
+    )
     return '"' + hashlib.sha256(f"{text}|{view}|{query}".encode()).hexdigest()[:32] + '"'
 
 
@@ -214,6 +217,7 @@ def render_view(state: SandboxState, view: str = "", query: str = "") -> str:
         sections.append('<p class="empty">Nothing sent yet. Point the bot here and post.</p>')
     interactions = {str(i): r.snapshot() for i, r in list(state.interactions.items())[-20:]}
     sections.append(_render_interactions(interactions))
+    sections.append(_render_scheduled_events(state.scheduled_events.snapshot()))
     return _render_nav(conversations, view, query) + "".join(sections)
 
 
