@@ -67,6 +67,12 @@ class GuildSettingsOut(BaseModel):
     default_channel_id: Snowflake | None
     default_reminder_minutes: list[int] | None
     default_duration_minutes: int | None
+    scheduled_events_enabled: bool = Field(
+        description="games are mirrored as Discord events in the server's Events tab"
+    )
+    scheduled_events_error: str | None = Field(
+        description="why the bot could not create Discord events here (read only), if it could not"
+    )
 
 
 class GuildSettingsUpdate(_Request):
@@ -77,3 +83,4 @@ class GuildSettingsUpdate(_Request):
     default_channel_id: Snowflake | None = None
     default_reminder_minutes: ReminderMinutes | None = None
     default_duration_minutes: DurationMinutes | None = None
+    scheduled_events_enabled: StrictBool | None = None

@@ -7,7 +7,6 @@ first change creates the row.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from game_scheduler.calendar.tokens import calendar_token_for, new_calendar_token
 from game_scheduler.db.models import GuildSettings, UserSettings
 from game_scheduler.domain.recurrence import check_timezone
 from game_scheduler.domain.validation import (
@@ -31,10 +31,16 @@ GUILD_FIELDS = frozenset(
         "default_channel_id",
         "default_reminder_minutes",
         "default_duration_minutes",
+        "scheduled_events_enabled",
     }
 )
 USER_FIELDS = frozenset({"timezone", "dm_reminders"})
-CALENDAR_TOKEN_BYTES = 32
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField(name, "must be true or false")
+    return value
 
 
 def _check_role_ids(values: list[int]) -> list[int]:
@@ -49,6 +55,7 @@ _GUILD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "default_channel_id": lambda v: None if v is None else check_snowflake("default_channel_id", v),
     "default_reminder_minutes": lambda v: None if v is None else check_reminder_minutes(list(v)),
     "default_duration_minutes": lambda v: None if v is None else check_duration(v),
+    "scheduled_events_enabled": lambda v: _check_flag("scheduled_events_enabled", v),
 }
 
 
@@ -68,6 +75,8 @@ def read_guild_settings(session: Session, guild_id: int) -> GuildSettings:
         default_channel_id=None,
         default_reminder_minutes=None,
         default_duration_minutes=None,
+        scheduled_events_enabled=True,
+        scheduled_events_error=None,
     )
 
 
@@ -90,7 +99,7 @@ def update_guild_settings(
     unknown = set(changes) - GUILD_FIELDS
     if unknown:
         raise InvalidField(sorted(unknown)[0], "is not a server setting")
-    for name in ("timezone", "host_role_ids"):
+    for name in ("timezone", "host_role_ids", "scheduled_events_enabled"):
         if name in changes and changes[name] is None:
             raise InvalidField(name, "cannot be null; leave it out to keep it")
     checked = {name: _GUILD_CHECKS[name](value) for name, value in changes.items()}
@@ -104,16 +113,9 @@ def update_guild_settings(
 
 def user_settings(session: Session, user_id: int) -> UserSettings:
     """The person's settings row (with a calendar token), created if it does not exist yet."""
-    session.execute(
-        insert(UserSettings)
-        .values(user_id=user_id, calendar_token=secrets.token_urlsafe(CALENDAR_TOKEN_BYTES))
-        .on_conflict_do_nothing(index_elements=[UserSettings.user_id])
-    )
-    found = session.get(UserSettings, user_id, populate_existing=True)
-    assert found is not None  # inserted or already there, in this transaction
-    if found.calendar_token is None:
-        found.calendar_token = secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
-        session.flush()
+    calendar_token_for(session, user_id)  # the one place that makes the row and its token
+    found = session.get(UserSettings, user_id)
+    assert found is not None  # made by calendar_token_for, in this transaction
     return found
 
 
@@ -136,7 +138,7 @@ def update_user_settings(
         setattr(row, name, value)
     if rotate_calendar_token:
         # The old feed URL stops working at commit.
-        row.calendar_token = secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
+        row.calendar_token = new_calendar_token()
     row.updated_at = now
     session.flush()
     return row

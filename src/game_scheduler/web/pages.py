@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from game_scheduler.calendar import tokens
 from game_scheduler.db.models import GameSession, GuildSettings
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.status import GameStatus
@@ -51,6 +52,7 @@ FLASH = {
     "cancelled": "Game cancelled. The Discord message says so too.",
     "settings": "Settings saved.",
     "zone": "Your time zone is saved.",
+    "calendar": "Here is your new calendar link. The old one no longer works: add this one.",
 }
 SHOW_CHOICES = (("all", "Upcoming and recent"), ("upcoming", "Upcoming"), ("recent", "Recent"))
 Done = Annotated[str | None, Query(max_length=20)]
@@ -91,6 +93,12 @@ def my_cards(web: WebContext, viewer: Viewer) -> list[GameCard]:
         ]
 
 
+def my_calendar_url(web: WebContext, viewer: Viewer) -> str:
+    """The viewer's secret feed URL, its token made on first use."""
+    with web.api.session_factory.begin() as session:
+        return tokens.calendar_url(session, web.api.settings.public_url, viewer.user_id)
+
+
 def render_home(
     request: Request,
     web: WebContext,
@@ -114,6 +122,7 @@ def render_home(
         my_zone=typed_zone if typed_zone is not None else viewer.timezone or "",
         zone_error=zone_error,
         zones=zone_names(),
+        calendar_url=my_calendar_url(web, viewer),
     )
 
 
@@ -206,7 +215,7 @@ def game_page(
 def server_defaults(session: Session, guild_id: int) -> GuildSettings:
     """The server's settings row, or the defaults when it has none yet."""
     return session.get(GuildSettings, guild_id) or GuildSettings(
-        guild_id=guild_id, timezone="UTC", host_role_ids=[]
+        guild_id=guild_id, timezone="UTC", host_role_ids=[], scheduled_events_enabled=True
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from game_scheduler.calendar.tokens import rotate_calendar_token
 from game_scheduler.domain.validation import (
     InvalidField,
     check_duration,
@@ -22,6 +24,21 @@ from game_scheduler.web.viewer import ServerAccess, Viewer
 from game_scheduler.web.views import zone_names
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class EventsMirror:
+    """Whether the server's games become Discord events, and why the bot could not, if so."""
+
+    enabled: bool
+    problem: str | None
+
+
+def _events_of(web: WebContext, guild_id: int, enabled: bool | None = None) -> EventsMirror:
+    with web.api.session_factory() as session:
+        current = server_defaults(session, guild_id)
+        shown = current.scheduled_events_enabled if enabled is None else enabled
+        return EventsMirror(enabled=shown, problem=current.scheduled_events_error)
 
 
 def _manager(viewer: Viewer, guild_id: int) -> ServerAccess:
@@ -39,6 +56,7 @@ def _render(
     form: GameForm,
     chosen_roles: list[str],
     *,
+    events: EventsMirror,
     flash: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -53,6 +71,7 @@ def _render(
         zones=zone_names(),
         roles=web.directory.roles(server.guild_id),
         channels=web.directory.channels(server.guild_id),
+        events=events,
         flash=flash,
     )
 
@@ -76,7 +95,8 @@ def settings_page(
             }
         )
         roles = [str(r) for r in current.host_role_ids]
-    return _render(request, web, viewer, server, form, roles, flash=flash_of(done))
+        events = EventsMirror(current.scheduled_events_enabled, current.scheduled_events_error)
+    return _render(request, web, viewer, server, form, roles, events=events, flash=flash_of(done))
 
 
 def _read(form: GameForm, role_ids: list[str]) -> dict[str, Any]:
@@ -125,8 +145,11 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
     )
     role_ids = [str(r) for r in posted.getlist("host_role_ids")]
     values = _read(form, role_ids)
+    # A checkbox: a browser sends it only when it is ticked.
+    values["scheduled_events_enabled"] = posted.get("scheduled_events_enabled") is not None
+    events = await run_in_threadpool(_events_of, web, guild_id, values["scheduled_events_enabled"])
     if form.errors:
-        return _render(request, web, viewer, server, form, role_ids, status_code=422)
+        return _render(request, web, viewer, server, form, role_ids, events=events, status_code=422)
 
     def save() -> bool:
         try:
@@ -138,7 +161,7 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
         return True
 
     if not await run_in_threadpool(save):
-        return _render(request, web, viewer, server, form, role_ids, status_code=422)
+        return _render(request, web, viewer, server, form, role_ids, events=events, status_code=422)
     return RedirectResponse(f"/servers/{guild_id}/settings?done=settings", status_code=303)
 
 
@@ -162,3 +185,17 @@ async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response
 
     await run_in_threadpool(save)
     return RedirectResponse("/?done=zone", status_code=303)
+
+
+@router.post("/me/calendar-token")
+async def new_calendar_link(request: Request, web: Web, viewer: SignedIn) -> Response:
+    """Give me a new calendar feed URL; the old one answers 404 from now on."""
+    posted = await request.form()
+    check_csrf(viewer, posted.get("csrf_token"))
+
+    def rotate() -> None:
+        with web.api.session_factory.begin() as session:
+            rotate_calendar_token(session, viewer.user_id)
+
+    await run_in_threadpool(rotate)
+    return RedirectResponse("/?done=calendar", status_code=303)

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from game_scheduler.calendar.links import game_google_url, game_ics_url
 from game_scheduler.db.models import GameParticipant, GameSession
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
@@ -86,6 +87,7 @@ class GameCard:
     seats: str
     server_name: str
     my_place: str | None
+    not_posted: bool = False  # the bot could not post or edit its message (post_error)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class GameView:
     channel_name: str
     message_url: str | None
     post_error: str | None
+    calendar_file_url: str  # the game's own .ics, served by this process
+    google_calendar_url: str
     confirmed: tuple[PlayerView, ...]
     waitlist: tuple[PlayerView, ...]
     may_join: bool
@@ -146,6 +150,7 @@ def game_card(game: GameSession, viewer: Viewer, server: ServerAccess, zone: Zon
         seats=seats,
         server_name=server.name,
         my_place=my_place(game, viewer.user_id),
+        not_posted=game.post_error is not None,
     )
 
 
@@ -189,6 +194,9 @@ def game_view(
         channel_name=channel_name,
         message_url=message_url,
         post_error=game.post_error,
+        # Relative: the dashboard and the calendar routes are served by the same process.
+        calendar_file_url=game_ics_url("", game.id),
+        google_calendar_url=game_google_url("", game.id),
         confirmed=confirmed,
         waitlist=waitlist,
         may_join=is_open and not joined,

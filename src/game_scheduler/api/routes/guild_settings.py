@@ -52,6 +52,8 @@ def _out(row: GuildSettings) -> GuildSettingsOut:
             list(row.default_reminder_minutes) if row.default_reminder_minutes is not None else None
         ),
         default_duration_minutes=row.default_duration_minutes,
+        scheduled_events_enabled=row.scheduled_events_enabled,
+        scheduled_events_error=row.scheduled_events_error,
     )
 
 

@@ -9,12 +9,12 @@ from game_scheduler.api.deps import Context
 from game_scheduler.api.errors import COMMON_RESPONSES, ApiError
 from game_scheduler.api.identity import Caller, CurrentCaller
 from game_scheduler.api.settings_schemas import GuildAccessOut, MeOut, MeUpdate
+from game_scheduler.calendar.links import personal_feed_url
 from game_scheduler.db.models import UserSettings
 from game_scheduler.games import settings as settings_store
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"], dependencies=[Security(bearer_scheme)])
 
-CALENDAR_PATH = "/calendar/{token}.ics"
 ME_RESPONSES = {
     **COMMON_RESPONSES,
     403: {"description": "the admin token is not a person, or the CSRF token is missing"},
@@ -37,7 +37,7 @@ def _me_out(caller: Caller, row: UserSettings, public_url: str) -> MeOut:
         username=caller.username or str(caller.user_id),
         timezone=row.timezone,
         dm_reminders=row.dm_reminders,
-        calendar_url=public_url + CALENDAR_PATH.format(token=row.calendar_token),
+        calendar_url=personal_feed_url(public_url, row.calendar_token),
         csrf_token=caller.csrf_token or "",
         guilds=[
             GuildAccessOut(
