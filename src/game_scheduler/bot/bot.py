@@ -95,7 +95,9 @@ class GameBot(discord.Client):
             on_game_changed=self.scheduled_events.request,
         )
         self.press_handler = GamePresses(sessions, clock)
-        self.command_tree = build_command_tree(self, sessions, clock, self.refresher.mark_dirty)
+        self.command_tree = build_command_tree(
+            self, sessions, clock, self.refresher.mark_dirty, public_url=public_url
+        )
         self._command_guild_ids = tuple(command_guild_ids)
         self.consumer = EventConsumer(
             rabbitmq_url,

@@ -130,7 +130,7 @@ async def test_a_plain_member_may_not_change_settings(world: World, server: Serv
 
 async def test_registering_again_writes_nothing(world: World) -> None:
     state = await world.sandbox.state()
-    assert sorted(state["commands"]["global"]) == ["game", "settings", "timezone"]
+    assert sorted(state["commands"]["global"]) == ["calendar", "game", "settings", "timezone"]
     writes = state["commands"]["overwrites"]
     assert await register_commands(world.bot.command_tree) == []
     assert (await world.sandbox.state())["commands"]["overwrites"] == writes
@@ -140,5 +140,6 @@ async def test_commands_can_be_registered_per_guild(world: World) -> None:
     guild_id = fresh_id()
     assert await register_commands(world.bot.command_tree, [guild_id]) == [str(guild_id)]
     state = await world.sandbox.state()
-    assert sorted(state["commands"]["guilds"][str(guild_id)]) == ["game", "settings", "timezone"]
+    registered = sorted(state["commands"]["guilds"][str(guild_id)])
+    assert registered == ["calendar", "game", "settings", "timezone"]
     assert await register_commands(world.bot.command_tree, [guild_id]) == []

@@ -1,4 +1,4 @@
-"""Slash commands: `/game create|list|mine|edit|cancel`, `/timezone` and `/settings`."""
+"""Slash commands: `/game create|list|mine|edit|cancel`, `/timezone`, `/settings`, `/calendar`."""
 
 from game_scheduler.bot.commands.tree import GameCommandTree, build_command_tree, register_commands
 

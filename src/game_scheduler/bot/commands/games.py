@@ -74,6 +74,7 @@ class CommandDeps:
     sessions: sessionmaker[Session]
     clock: Clock
     on_game_changed: Callable[[uuid.UUID], None]
+    public_url: str = "http://127.0.0.1:8000"  # where calendar links point
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a thread; a Refusal rolls it back."""

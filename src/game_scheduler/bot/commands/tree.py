@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.bot.commands.calendar import calendar_command
 from game_scheduler.bot.commands.games import CommandDeps, GameCommands, say
 from game_scheduler.bot.commands.server import settings_command, timezone_command
 from game_scheduler.clock import Clock
@@ -56,11 +57,19 @@ def build_command_tree(
     sessions: sessionmaker[Session],
     clock: Clock,
     on_game_changed: Callable[[uuid.UUID], None],
+    *,
+    public_url: str = "http://127.0.0.1:8000",
 ) -> GameCommandTree:
-    """The tree with `/game`, `/timezone` and `/settings`, attached to the client."""
-    deps = CommandDeps(sessions=sessions, clock=clock, on_game_changed=on_game_changed)
+    """The tree with `/game`, `/timezone`, `/settings` and `/calendar`, attached to the client."""
+    deps = CommandDeps(sessions, clock, on_game_changed, public_url=public_url.rstrip("/"))
     tree = GameCommandTree(client)
-    for command in (GameCommands(deps), timezone_command(deps), settings_command(deps)):
+    commands = (
+        GameCommands(deps),
+        timezone_command(deps),
+        settings_command(deps),
+        calendar_command(deps),
+    )
+    for command in commands:
         # Servers only: in a DM there are no roles, no server zone and no channel to post in.
         command.guild_only = True
         command.allowed_contexts = app_commands.AppCommandContext(guild=True)
