@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,11 @@ def _owner(world: World, token: str) -> int | None:
 
 async def test_calendar_gives_my_link_and_rotate_replaces_it(world: World, server: Server) -> None:
     person = fresh_id()
-    where = {"user_id": person, "channel_id": server.channel_id, "guild_id": server.guild_id}
+    where: dict[str, Any] = {
+        "user_id": person,
+        "channel_id": server.channel_id,
+        "guild_id": server.guild_id,
+    }
     first = await world.command(name="calendar", **where)
     assert first["ephemeral"] is True  # the link is a secret
     token = _token(first)
