@@ -1,4 +1,4 @@
-"""Who may see and change a game, asked of the rule book for the caller of a request.
+"""Who may see and change a game or a series, asked of the rule book for the caller of a request.
 
 A person who is not a member of a game's server is told the game does not exist (the same
 404 as an unknown id), so no field of another server's game ever leaves the API. A member
@@ -9,46 +9,77 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.api.errors import ApiError
 from game_scheduler.api.identity import Caller
-from game_scheduler.db.models import GameSession
-from game_scheduler.domain.permissions import Rights, may_act_for, may_edit_game
-from game_scheduler.games.errors import GameNotFound
+from game_scheduler.db.models import GameSeries, GameSession
+from game_scheduler.domain.permissions import Rights, may_act_for, may_edit_game, may_edit_series
+from game_scheduler.games.errors import GameError, GameNotFound, SeriesNotFound
 
 
 @dataclass(frozen=True, slots=True)
 class GameOwnership:
     """The two facts about a game that decide who may touch it; neither ever changes."""
 
-    game_id: uuid.UUID
+    key: uuid.UUID  # the game's id
     guild_id: int
     host_id: int
+
+    def not_found(self) -> GameError:
+        """What a caller who may not see it is told: no such game."""
+        return GameNotFound(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesOwnership(GameOwnership):
+    """The same two facts about a series; `key` is the series' id."""
+
+    def not_found(self) -> GameError:
+        """What a caller who may not see it is told: no such series."""
+        return SeriesNotFound(self.key)
+
+
+OwnedT = TypeVar("OwnedT", bound=GameOwnership)
 
 
 def _forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
-def ownership(sessions: sessionmaker[Session], game_id: uuid.UUID) -> GameOwnership:
-    """The game's server and host; GameNotFound when there is no such game."""
+def _load(
+    sessions: sessionmaker[Session],
+    model: type[GameSession] | type[GameSeries],
+    owned: type[OwnedT],
+    key: uuid.UUID,
+) -> OwnedT:
     with sessions() as session:
         row = session.execute(
-            select(GameSession.guild_id, GameSession.host_id).where(GameSession.id == game_id)
+            select(model.guild_id, model.host_id).where(model.id == key)
         ).one_or_none()
     if row is None:
-        raise GameNotFound(game_id)
-    return GameOwnership(game_id, row.guild_id, row.host_id)
+        raise owned(key, 0, 0).not_found()
+    return owned(key, row.guild_id, row.host_id)
 
 
-def may_see(caller: Caller, game: GameOwnership) -> Rights:
-    """The caller's rights in the game's server; a non-member gets GameNotFound (404)."""
-    rights = caller.rights_in(game.guild_id)
+def ownership(sessions: sessionmaker[Session], game_id: uuid.UUID) -> GameOwnership:
+    """The game's server and host; GameNotFound when there is no such game."""
+    return _load(sessions, GameSession, GameOwnership, game_id)
+
+
+def series_ownership(sessions: sessionmaker[Session], series_id: uuid.UUID) -> SeriesOwnership:
+    """The series' server and host; SeriesNotFound when there is no such series."""
+    return _load(sessions, GameSeries, SeriesOwnership, series_id)
+
+
+def may_see(caller: Caller, owned: GameOwnership) -> Rights:
+    """The caller's rights in the game's (or series') server; a non-member gets 404."""
+    rights = caller.rights_in(owned.guild_id)
     if rights is None:
-        raise GameNotFound(game.game_id)
+        raise owned.not_found()
     return rights
 
 
@@ -67,13 +98,19 @@ def check_may_create(caller: Caller, guild_id: int, host_id: int) -> None:
         raise _forbidden("you may create games hosted by yourself only; set host_id to your id")
 
 
-def check_may_edit(caller: Caller, game: GameOwnership) -> None:
-    """A game may be changed or cancelled by its host and by the server's managers."""
-    rights = may_see(caller, game)
+def check_may_edit(caller: Caller, owned: GameOwnership) -> None:
+    """A game or series may be changed (cancelled, skipped in, ended) by its host and by
+    the server's managers."""
+    rights = may_see(caller, owned)
     if caller.is_admin:
         return
     assert caller.user_id is not None  # a person
-    if not may_edit_game(caller.user_id, rights, game.host_id):
+    if isinstance(owned, SeriesOwnership):
+        if not may_edit_series(caller.user_id, rights, owned.host_id):
+            raise _forbidden(
+                "only the series' host and the server's managers may change this series"
+            )
+    elif not may_edit_game(caller.user_id, rights, owned.host_id):
         raise _forbidden("only the game's host and the server's managers may change this game")
 
 

@@ -265,9 +265,3 @@ async def current_caller(request: Request) -> Caller:
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
-
-
-async def admin_only(caller: CurrentCaller) -> None:
-    """For routes people may not use yet: the admin passes, a person gets 403."""
-    if not caller.is_admin:
-        raise ApiError(403, "forbidden", "this route is for the admin token only, for now")

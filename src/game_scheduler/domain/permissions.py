@@ -63,6 +63,12 @@ def may_edit_game(user_id: int, rights: Rights, game_host_id: int) -> bool:
     return rights.can_manage or user_id == game_host_id
 
 
+def may_edit_series(user_id: int, rights: Rights, series_host_id: int) -> bool:
+    """A series (its rule, its future games, skipping one, ending it) is its host's to
+    change, and the server's managers'."""
+    return rights.can_manage or user_id == series_host_id
+
+
 def may_act_for(user_id: int, rights: Rights, target_user_id: int | None) -> bool:
     """A person joins and leaves as themself; managers may add or remove others."""
     return rights.can_manage or target_user_id == user_id

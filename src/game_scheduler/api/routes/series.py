@@ -10,12 +10,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, Security
+from fastapi import APIRouter, Query, Response, Security
 
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context
 from game_scheduler.api.errors import COMMON_RESPONSES, ApiError
-from game_scheduler.api.identity import admin_only
+from game_scheduler.api.game_access import (
+    check_may_create,
+    check_may_edit,
+    may_see,
+    series_ownership,
+)
+from game_scheduler.api.identity import CurrentCaller
 from game_scheduler.api.schemas import ErrorOut
 from game_scheduler.api.series_schemas import (
     OccurrencesOut,
@@ -34,12 +40,9 @@ SERIES_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such series"},
 }
 
-# Admin only until series get per-server rights (a person's session gets 403).
-router = APIRouter(
-    prefix="/api/v1/series",
-    tags=["series"],
-    dependencies=[Security(bearer_scheme), Depends(admin_only)],
-)
+# Who may do what follows the games' rules: hosts create, hosted by themself; the
+# series' host and the server's managers change it; non-members get 404.
+router = APIRouter(prefix="/api/v1/series", tags=["series"], dependencies=[Security(bearer_scheme)])
 
 
 @router.post(
@@ -49,8 +52,11 @@ router = APIRouter(
     summary="Create a repeating game",
     response_description="the new series; its Location header is its URL",
 )
-def create_series(body: SeriesCreate, context: Context, response: Response) -> SeriesOut:
+def create_series(
+    body: SeriesCreate, context: Context, caller: CurrentCaller, response: Response
+) -> SeriesOut:
     """Create a series; its first occurrences become games in the same commit."""
+    check_may_create(caller, body.guild_id, body.host_id)
     fields = {name: getattr(body, name) for name in SeriesCreate.model_fields}
     now = context.clock.now()
     with context.session_factory.begin() as session:
@@ -61,8 +67,9 @@ def create_series(body: SeriesCreate, context: Context, response: Response) -> S
 
 
 @router.get("/{series_id}", responses=SERIES_RESPONSES, summary="Read a series")
-def get_series(series_id: uuid.UUID, context: Context) -> SeriesOut:
+def get_series(series_id: uuid.UUID, context: Context, caller: CurrentCaller) -> SeriesOut:
     """One series with its next start times."""
+    may_see(caller, series_ownership(context.session_factory, series_id))
     with context.session_factory() as session:
         series = series_service.get_series(session, series_id)
         return series_out(
@@ -71,8 +78,11 @@ def get_series(series_id: uuid.UUID, context: Context) -> SeriesOut:
 
 
 @router.patch("/{series_id}", responses=SERIES_RESPONSES, summary="Edit a series")
-def update_series(series_id: uuid.UUID, body: SeriesUpdate, context: Context) -> SeriesOut:
+def update_series(
+    series_id: uuid.UUID, body: SeriesUpdate, context: Context, caller: CurrentCaller
+) -> SeriesOut:
     """Change the fields sent; future occurrences follow, posted ones keep their players."""
+    check_may_edit(caller, series_ownership(context.session_factory, series_id))
     changes = body.changes()
     if not changes:
         raise ApiError(422, "invalid_field", "send at least one field to change")
@@ -88,8 +98,9 @@ def update_series(series_id: uuid.UUID, body: SeriesUpdate, context: Context) ->
     summary="End a series",
     response_description="the ended series",
 )
-def end_series(series_id: uuid.UUID, context: Context) -> SeriesOut:
+def end_series(series_id: uuid.UUID, context: Context, caller: CurrentCaller) -> SeriesOut:
     """End the series: occurrences that have not started are cancelled."""
+    check_may_edit(caller, series_ownership(context.session_factory, series_id))
     now = context.clock.now()
     with context.session_factory.begin() as session:
         series = series_service.end_series(session, series_id, now=now)
@@ -100,9 +111,11 @@ def end_series(series_id: uuid.UUID, context: Context) -> SeriesOut:
 def list_occurrences(
     series_id: uuid.UUID,
     context: Context,
+    caller: CurrentCaller,
     count: Annotated[int, Query(ge=1, le=MAX_OCCURRENCES, description="how many")] = 10,
 ) -> OccurrencesOut:
     """The next `count` start times (UTC), from the rule in the series' time zone."""
+    may_see(caller, series_ownership(context.session_factory, series_id))
     now = context.clock.now()
     with context.session_factory() as session:
         series = series_service.get_series(session, series_id)
@@ -111,8 +124,11 @@ def list_occurrences(
 
 
 @router.post("/{series_id}/skip", responses=SERIES_RESPONSES, summary="Skip one occurrence")
-def skip_occurrence(series_id: uuid.UUID, body: SkipRequest, context: Context) -> SeriesOut:
+def skip_occurrence(
+    series_id: uuid.UUID, body: SkipRequest, context: Context, caller: CurrentCaller
+) -> SeriesOut:
     """Skip one occurrence: its game is cancelled (or never made); the rest stay."""
+    check_may_edit(caller, series_ownership(context.session_factory, series_id))
     now = context.clock.now()
     with context.session_factory.begin() as session:
         series = series_service.skip_occurrence(session, series_id, body.occurrence, now=now)
