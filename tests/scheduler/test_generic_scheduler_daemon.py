@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from game_scheduler.db.models import NotificationSchedule
 from game_scheduler.messaging.events import EventType
 from game_scheduler.observability import Heartbeat, MetricsServer
+from game_scheduler.scheduler.dispatch import FIRST_BATCH, batch_sizes
 from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
@@ -97,6 +99,11 @@ def test_due_rows_are_published_and_marked_future_rows_wait(
     assert daemon.process_due_items() == 0
 
 
+def test_claims_start_small_and_grow_fourfold_to_the_batch_size() -> None:
+    assert list(itertools.islice(batch_sizes(500), 6)) == [16, 64, 256, 500, 500, 500]
+    assert list(itertools.islice(batch_sizes(10), 2)) == [10, 10]
+
+
 @pytest.mark.integration
 def test_more_rows_than_a_batch_all_go_out_in_batches(
     new_daemon: Callable[..., SchedulerDaemon], database_url: str
@@ -107,7 +114,8 @@ def test_more_rows_than_a_batch_all_go_out_in_batches(
 
     assert daemon.process_due_items() == 175
 
-    assert [len(b) for b in publisher.batches] == [50, 50, 50, 25]
+    # A small first claim (the burst's first messages leave at once), then full batches.
+    assert [len(b) for b in publisher.batches] == [FIRST_BATCH, 50, 50, 50, 175 - FIRST_BATCH - 150]
     assert len({m.message_id for m in publisher.published}) == 175
     assert unprocessed(database_url, OUTBOX) == 0
 
@@ -149,9 +157,10 @@ def test_publish_failure_leaves_rows_and_retry_sends_the_same_message_ids(
     publisher.fail_next(2)
     registry = CollectorRegistry()
     daemon = new_daemon(OUTBOX, publisher=publisher, registry=registry)
-    rows = insert_rows(database_url, OUTBOX, 20, in_seconds=-1)
+    # Fewer rows than the first claim takes: each pass is one batch, and each fails once.
+    rows = insert_rows(database_url, OUTBOX, FIRST_BATCH - 1, in_seconds=-1)
     with running(daemon, settle=0):
-        wait_for(lambda: len(publisher.published) == 20, timeout=5)
+        wait_for(lambda: len(publisher.published) == FIRST_BATCH - 1, timeout=5)
     labels = {"schedule": "event_outbox"}
     assert registry.get_sample_value("game_scheduler_scheduler_publish_failures_total", labels) == 2
     assert sorted(m.message_id for m in publisher.published) == sorted(str(i) for i, _ in rows)

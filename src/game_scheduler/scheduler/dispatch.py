@@ -2,17 +2,21 @@
 
 Up to `BATCHES_IN_FLIGHT` batches are claimed, each in its own transaction (SKIP LOCKED keeps
 their rows apart), and written to the broker before the oldest must be confirmed: while
-the broker syncs one batch's confirms, the next is already claimed and in its hands.
-Everything runs on the daemon's one thread, so messages leave in due order and the pika
-connection (which is not thread-safe) has a single user. A batch's transaction stays open
-until its confirm, so a failed publish rolls back and leaves its rows due.
+the broker syncs one batch's confirms, the next is already claimed and in its hands. The
+next claim runs on a claimer thread while the daemon's thread encodes and writes the one
+before it, so the database and the encoding share the two cores instead of taking turns.
+Only the daemon's thread touches the pika connection (which is not thread-safe), and it
+sends batches in the order they were claimed, so messages leave in due order. A batch's
+transaction stays open until its confirm, so a failed publish rolls back and leaves its
+rows due.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,27 @@ from game_scheduler.scheduler.metrics import SchedulerMetrics
 from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ClaimedBatch, ScheduleQueries
 
 log = logging.getLogger(__name__)
+
+FIRST_BATCH = 16  # rows in the first claim of a pass; see batch_sizes()
+
+
+def batch_sizes(largest: int) -> Iterator[int]:
+    """How many rows each claim of one pass asks for: FIRST_BATCH, growing fourfold to
+    `largest`. A small first claim puts the first messages of a burst on the wire within
+    milliseconds; the larger ones behind it keep the broker's pipeline full."""
+    size = min(FIRST_BATCH, largest)
+    while True:
+        yield size
+        size = min(size * 4, largest)
+
+
+@dataclass
+class _Claim:
+    """Rows claimed (and marked) in a transaction that stays open until their confirm."""
+
+    session: Session
+    claimed: ClaimedBatch
+    started: float  # monotonic seconds when the claim began
 
 
 @dataclass
@@ -70,23 +95,40 @@ class BatchDispatcher:
         self._event_builder = event_builder
         self._metrics = metrics
         self._clock = clock
+        # One thread claims ahead; psycopg releases the GIL while the database works.
+        self._claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"claim-{name}")
 
     def dispatch_due(self, keep_going: Callable[[], bool]) -> int:
         """Claim, publish and commit batch after batch until one comes back short (or
         `keep_going()` turns false: the batches in flight still finish); returns the rows."""
         total = 0
         flights: list[_Flight] = []  # claimed and sent, not yet committed; oldest first
+        sizes = batch_sizes(self.batch_size)
+        size = next(sizes)
+        claiming: Future[_Claim | None] | None = self._claimer.submit(self._claim, size)
         try:
-            while True:
-                flight = self._claim_and_send() if keep_going() else None
-                if flight is not None:
-                    flights.append(flight)
-                last = flight is None or len(flight.rows) < self.batch_size
-                while flights and (last or len(flights) >= BATCHES_IN_FLIGHT):
+            while claiming is not None:
+                claim = claiming.result()
+                claiming = None
+                if claim is None:
+                    break
+                if not keep_going():
+                    claim.session.close()  # stopping: the claim rolls back, its rows stay due
+                    break
+                if len(claim.claimed.rows) == size:
+                    # The database works on the next claim (on the other core) while this
+                    # thread encodes and writes the batch just claimed.
+                    size = next(sizes)
+                    claiming = self._claimer.submit(self._claim, size)
+                flights.append(self._send(claim))
+                while flights and (claiming is None or len(flights) >= BATCHES_IN_FLIGHT):
                     total += self._confirm_and_commit(flights.pop(0))
-                if last:
-                    return total
+            while flights:
+                total += self._confirm_and_commit(flights.pop(0))
+            return total
         finally:
+            if claiming is not None:
+                self._release(claiming)
             for abandoned in flights:
                 self._abandon(abandoned)
 
@@ -104,24 +146,42 @@ class BatchDispatcher:
         self._publisher.keepalive()
 
     def close(self) -> None:
-        """Close the publisher."""
+        """Close the publisher and stop the claimer thread."""
+        self._claimer.shutdown(wait=True)
         self._publisher.close()
 
-    def _claim_and_send(self) -> _Flight | None:
+    def _claim(self, size: int) -> _Claim | None:
+        """On the claimer thread: claim up to `size` due rows in a transaction of their own."""
         started = self._clock.monotonic()
         session = self._sessions()
         try:
             session.begin()
-            claimed = self.queries.claim(session, self.batch_size)
-            if claimed is None:
-                session.close()
-                return None
-            messages = [m for m in map(self._message, claimed.rows) if m is not None]
-            sent = self._publisher.start_batch(messages) if messages else None
+            claimed = self.queries.claim(session, size)
         except BaseException:
             session.close()
             raise
-        return _Flight(session, claimed, len(messages), started, sent)
+        if claimed is None:
+            session.close()
+            return None
+        return _Claim(session, claimed, started)
+
+    def _send(self, claim: _Claim) -> _Flight:
+        """Build the claimed rows' events and write them to the broker, without waiting."""
+        try:
+            messages = [m for m in map(self._message, claim.claimed.rows) if m is not None]
+            sent = self._publisher.start_batch(messages) if messages else None
+        except BaseException:
+            claim.session.close()
+            raise
+        return _Flight(claim.session, claim.claimed, len(messages), claim.started, sent)
+
+    @staticmethod
+    def _release(claiming: Future[_Claim | None]) -> None:
+        """Roll back a claim made ahead that will not be sent (its rows stay due)."""
+        with contextlib.suppress(Exception):
+            claim = claiming.result()
+            if claim is not None:
+                claim.session.close()
 
     def _message(self, row: Any) -> OutgoingMessage | None:
         try:

@@ -32,7 +32,7 @@ from game_scheduler.observability import Heartbeat
 from game_scheduler.scheduler.dispatch import BatchDispatcher
 from game_scheduler.scheduler.metrics import SchedulerMetrics
 from game_scheduler.scheduler.postgres_listener import Listener, WakeReason
-from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ScheduleQueries
+from game_scheduler.scheduler.queries import PASS_CONNECTIONS, ScheduleQueries
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class SchedulerDaemon:
         try:
             # Open every connection the pipeline holds in a burst now, not during the burst.
             with contextlib.ExitStack() as opened:
-                for _ in range(BATCHES_IN_FLIGHT):
+                for _ in range(PASS_CONNECTIONS):
                     opened.enter_context(self._engine.connect())
         except SQLAlchemyError as exc:
             log.warning(

@@ -25,6 +25,9 @@ from game_scheduler.scheduler.errors import ScheduleConfigError
 # its log is synced; with several batches in hand it syncs them together.
 BATCHES_AHEAD = 4
 BATCHES_IN_FLIGHT = BATCHES_AHEAD + 1
+# Database connections a dispatch pass holds at most: one per batch in flight (each keeps
+# its claim's transaction open until its confirm) and one for the claim made ahead.
+PASS_CONNECTIONS = BATCHES_IN_FLIGHT + 1
 
 # Counting a huge backlog on every pass would cost more than the gauge is worth.
 PENDING_COUNT_CAP = 100_000
@@ -39,8 +42,7 @@ def scheduler_engine(database_url: str, application_name: str) -> Engine:
     # otherwise queue behind each other on every batch.
     return create_engine(
         to_sqlalchemy_url(database_url),
-        # Each batch in flight holds its claim's transaction open until its confirm.
-        pool_size=BATCHES_IN_FLIGHT,
+        pool_size=PASS_CONNECTIONS,
         max_overflow=0,
         pool_pre_ping=False,
         connect_args={
