@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from icalendar import Calendar
-from sqlalchemy import text
+from pydantic import SecretStr
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.calendar.tokens import calendar_url, rotate_calendar_token
+from game_scheduler.calendar.tokens import calendar_url, rotate_calendar_token, user_for_token
+from game_scheduler.config import Settings
 from game_scheduler.games import service
-from tests.api.conftest import GUILD, NOW, START, create
+from tests.api.conftest import API_TOKEN, GUILD, HOST, NOW, START, create
+from tests.fixtures.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +30,46 @@ PLAYER = 444_444_444_444_444_444
 OTHER_GUILD = "555555555555555555"
 
 
-def member_of(sessions: sessionmaker[Session], user_id: int, *guild_ids: str) -> None:
-    """Record the person's servers as Discord reported them at sign-in."""
-    with sessions.begin() as s:
-        s.execute(
-            text(
-                "INSERT INTO web_sessions (token_sha256, user_id, username, csrf_token,"
-                " guild_ids, guilds_refreshed_at, expires_at)"
-                " VALUES (:t, :u, 'player', 'csrf', :g, now(), now() + interval '1 day')"
-            ),
-            {"t": uuid.uuid4().hex, "u": user_id, "g": [int(g) for g in guild_ids]},
-        )
+@pytest.fixture
+def settings(database_url: str, discord_sandbox: SandboxHandle) -> Settings:
+    """An API whose Discord is the sandbox: membership is what the sandbox reports."""
+    return Settings(
+        database_url=database_url,
+        api_token=SecretStr(API_TOKEN),
+        discord_api_base=discord_sandbox.api_base,
+    )
+
+
+class Members:
+    """Who is in which server, set in the sandbox as Discord would report it."""
+
+    def __init__(self, sandbox: SandboxHandle, app: FastAPI) -> None:
+        self.sandbox = sandbox
+        self.app = app
+
+    async def only(self, guild_id: str, members: Collection[int]) -> None:
+        """The server has exactly these members."""
+        body = {
+            "guild_id": guild_id,
+            "name": f"server {guild_id[-3:]}",
+            "owner_id": HOST,
+            "members": [{"user_id": str(m), "username": f"user{m}"} for m in members],
+        }
+        url = f"{self.sandbox.url}/sandbox/guilds"
+        async with self.sandbox.session.post(url, json=body) as response:
+            assert response.status == 201, await response.text()
+        self.app.state.identity.directory.forget()  # the API's answers are a minute old at most
+
+    async def of(self, user_id: int, *guild_ids: str) -> None:
+        """The person is a member of these servers."""
+        for guild_id in guild_ids:
+            await self.only(guild_id, [user_id])
+
+
+@pytest.fixture
+def members(discord_sandbox: SandboxHandle, app: FastAPI) -> Members:
+    """Set who is in which server."""
+    return Members(discord_sandbox, app)
 
 
 def feed_path(sessions: sessionmaker[Session], user_id: int) -> str:
@@ -59,13 +95,16 @@ async def join(client: httpx.AsyncClient, game_id: str, user_id: int) -> None:
 
 
 async def test_feed_holds_games_joined_and_hosted_across_servers(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     joined = await create(client, title="Raid night", where="Voice: Raid", max_players=4)
     await join(client, joined["id"], PLAYER)
     hosted = await create(client, title="My own game", guild_id=OTHER_GUILD, host_id=str(PLAYER))
     await create(client, title="Someone else's game")
-    member_of(session_factory, PLAYER, GUILD, OTHER_GUILD)
+    await members.of(PLAYER, GUILD, OTHER_GUILD)
 
     feed = await events(anonymous, feed_path(session_factory, PLAYER))
 
@@ -87,9 +126,10 @@ async def test_an_edit_moves_sequence_and_last_modified(
     anonymous: httpx.AsyncClient,
     session_factory: sessionmaker[Session],
     clock: Any,
+    members: Members,
 ) -> None:
     game = await create(client, host_id=str(PLAYER))
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     path = feed_path(session_factory, PLAYER)
     before = (await events(anonymous, path))["Raid night"]
 
@@ -105,10 +145,13 @@ async def test_an_edit_moves_sequence_and_last_modified(
 
 
 async def test_a_cancelled_game_stays_in_the_feed_as_cancelled(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     game = await create(client, host_id=str(PLAYER))
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     assert (await client.delete(f"/api/v1/games/{game['id']}")).status_code == 200
 
     event = (await events(anonymous, feed_path(session_factory, PLAYER)))["Raid night"]
@@ -118,10 +161,13 @@ async def test_a_cancelled_game_stays_in_the_feed_as_cancelled(
 
 
 async def test_etag_round_trip_answers_304_until_the_game_changes(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     game = await create(client, host_id=str(PLAYER))
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     path = feed_path(session_factory, PLAYER)
     first = await anonymous.get(path)
     etag = first.headers["etag"]
@@ -138,10 +184,13 @@ async def test_etag_round_trip_answers_304_until_the_game_changes(
 
 
 async def test_wrong_and_rotated_tokens_get_the_same_404(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     await create(client, host_id=str(PLAYER))
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     old = feed_path(session_factory, PLAYER)
     with session_factory.begin() as s:
         rotate_calendar_token(s, PLAYER)
@@ -165,29 +214,112 @@ async def test_wrong_and_rotated_tokens_get_the_same_404(
 
 
 async def test_a_server_the_person_left_drops_out_of_their_feed(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     stayed = await create(client, title="Still here")
     left = await create(client, title="Left behind", guild_id=OTHER_GUILD)
+    hosted = await create(client, title="Hosted there", guild_id=OTHER_GUILD, host_id=str(PLAYER))
     for game in (stayed, left):
         await join(client, game["id"], PLAYER)
-    member_of(session_factory, PLAYER, GUILD)  # no longer in OTHER_GUILD
-
+    await members.of(PLAYER, GUILD, OTHER_GUILD)
     path = feed_path(session_factory, PLAYER)
-    assert set(await events(anonymous, path)) == {"Still here"}
     guild_path = path.removesuffix(".ics") + f"/guilds/{OTHER_GUILD}.ics"
+    assert set(await events(anonymous, path)) == {"Still here", "Left behind", "Hosted there"}
+    assert (await anonymous.get(guild_path)).status_code == 200
+
+    await members.only(OTHER_GUILD, [int(HOST)])  # the person leaves the server in Discord
+
+    assert set(await events(anonymous, path)) == {"Still here"}
     assert (await anonymous.get(guild_path)).status_code == 404
+    assert hosted["id"] not in (await anonymous.get(path)).text
+
+
+async def test_feeds_answer_503_when_discord_cannot_say_who_is_a_member(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
+    discord_sandbox: SandboxHandle,
+) -> None:
+    await create(client, host_id=str(PLAYER))
+    await members.of(PLAYER, GUILD)
+    await discord_sandbox.fault("GET /guilds/*", status=502, count=5)
+
+    response = await anonymous.get(feed_path(session_factory, PLAYER))
+    assert response.status_code == 503  # calendar clients keep what they had
+    assert response.headers["retry-after"].isdigit()
+    assert "Raid night" not in response.text
+
+
+def _lookup_costs(sessions: sessionmaker[Session], tokens: dict[str, str]) -> dict[str, Any]:
+    """Per kind of token: the SQL its lookup ran and the median time of 41 lookups."""
+    engine = sessions.kw["bind"]
+    statements: dict[str, list[str]] = {kind: [] for kind in tokens}
+    timings: dict[str, list[float]] = {kind: [] for kind in tokens}
+    current: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        current.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(41):  # interleaved, so a busy machine slows every kind alike
+            for kind, token in tokens.items():
+                current.clear()
+                with sessions() as session:
+                    started = time.perf_counter()
+                    user_for_token(session, token)
+                    timings[kind].append(time.perf_counter() - started)
+                statements[kind] = list(current)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return {
+        "statements": statements,
+        "median": {kind: statistics.median(t) for kind, t in timings.items()},
+    }
+
+
+async def test_a_rotated_token_costs_the_same_as_any_other(
+    session_factory: sessionmaker[Session],
+) -> None:
+    old = feed_path(session_factory, PLAYER).removeprefix("/calendar/").removesuffix(".ics")
+    with session_factory.begin() as s:
+        valid = rotate_calendar_token(s, PLAYER)
+    tokens = {
+        "valid": valid,
+        "rotated": old,
+        "never issued": "B" * 43,
+        "malformed": "%00'--",
+    }
+    with session_factory() as s:
+        assert user_for_token(s, valid) == PLAYER
+        assert {user_for_token(s, t) for k, t in tokens.items() if k != "valid"} == {None}
+
+    costs = _lookup_costs(session_factory, tokens)
+
+    # One identical query for every kind: nothing about the token changes what runs.
+    assert len({tuple(s) for s in costs["statements"].values()}) == 1
+    assert len(costs["statements"]["valid"]) == 1
+    medians = costs["median"]
+    spread = max(medians.values()) - min(medians.values())
+    assert spread < 0.5 * min(medians.values()) + 0.001, medians  # seconds
 
 
 async def test_placeholder_names_never_reach_a_feed(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     game = await create(client, host_id=str(PLAYER))
     with session_factory.begin() as s:
         service.join_game(
             s, uuid.UUID(game["id"]), 777, now=NOW, display_name="Secret Placeholder Name"
         )
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     path = feed_path(session_factory, PLAYER)
 
     for url in (
@@ -201,12 +333,15 @@ async def test_placeholder_names_never_reach_a_feed(
 
 
 async def test_server_feed_holds_all_its_games_for_a_member(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, session_factory: sessionmaker[Session]
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: sessionmaker[Session],
+    members: Members,
 ) -> None:
     await create(client, title="One")
     await create(client, title="Two")
     await create(client, title="Elsewhere", guild_id=OTHER_GUILD)
-    member_of(session_factory, PLAYER, GUILD)
+    await members.of(PLAYER, GUILD)
     path = feed_path(session_factory, PLAYER).removesuffix(".ics") + f"/guilds/{GUILD}.ics"
 
     assert set(await events(anonymous, path)) == {"One", "Two"}

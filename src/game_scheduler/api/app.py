@@ -41,6 +41,7 @@ from game_scheduler.api.routes import (
     series,
 )
 from game_scheduler.api.sessions import COOKIE_NAME, CookieSigner
+from game_scheduler.calendar.membership import DiscordMembership
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
@@ -115,6 +116,10 @@ def create_app(
         settings=settings, clock=the_clock, session_factory=session_factory
     )
     app.state.identity = identity
+    # Feeds drop the servers a person left, as the bot's member lookups report them.
+    app.state.member_guilds = DiscordMembership(
+        lambda guild_id, user_id: directory.member(guild_id, user_id) is not None
+    )
     app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health.router)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from game_scheduler.api.discord_directory import DiscordUnavailable
 from game_scheduler.api.schemas import ErrorDetail, ErrorOut, FieldErrorOut
 from game_scheduler.domain.validation import InvalidField
 from game_scheduler.games.errors import (
@@ -35,6 +36,7 @@ from game_scheduler.games.errors import (
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 2  # seconds a client should wait before repeating a request that met a blip
+DISCORD_RETRY_AFTER = 30  # seconds, after Discord did not answer a membership lookup
 
 # Pydantic's wording for common mistakes, said the way a client author needs to hear it.
 _FRIENDLY_MESSAGES = {
@@ -228,6 +230,20 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_discord_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Who is a member and with which roles is Discord's to say: without it, no guess.
+    log.warning(
+        "Discord unavailable during a request; answered 503", extra={"path": request.url.path}
+    )
+    return error_response(
+        503,
+        "discord_unavailable",
+        "Discord did not answer the bot's lookup; nothing was changed, and the request can"
+        f" be repeated in {DISCORD_RETRY_AFTER} seconds",
+        headers={"Retry-After": str(DISCORD_RETRY_AFTER)},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette re-raises after this answer, so the server logs the traceback once; the
     # client learns only that it was not its fault.
@@ -243,4 +259,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(PoolTimeoutError, _on_database_error)
+    app.add_exception_handler(DiscordUnavailable, _on_discord_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

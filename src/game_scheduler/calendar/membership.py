@@ -1,20 +1,17 @@
 """Which servers a person is still in, as feeds need to know: a small protocol and its source.
 
 A feed must drop the games of a server the person left. Membership is what Discord
-reports; `MemberGuilds` is the one question a feed asks, so the source can be swapped
-(the member lookups the API keeps, a test's fixed answer) without touching the feeds.
+reports to the bot now, not what the person's browser said at sign-in: someone who left
+a server stops seeing its games at the next poll (within the lookup's cache time, a
+minute), whether or not they ever signed in to the dashboard. `MemberGuilds` is the one
+question a feed asks, so the source can be swapped without touching the feeds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Protocol
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from game_scheduler.db.models import WebSession
 
 
 class MemberGuilds(Protocol):
@@ -25,22 +22,19 @@ class MemberGuilds(Protocol):
         ...
 
 
-class LastReportedGuilds:
-    """Membership as Discord last reported it at the person's most recent sign-in."""
+# (guild_id, user_id) -> is the person a member; blocks, and raises if Discord is down.
+IsMember = Callable[[int, int], bool]
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+
+class DiscordMembership:
+    """Membership as Discord reports it to the bot, through the API's member lookups."""
+
+    def __init__(self, is_member: IsMember) -> None:
+        self._is_member = is_member
 
     def member_of(self, user_id: int, guild_ids: Collection[int]) -> set[int]:
-        """The subset of `guild_ids` listed in the person's latest web session."""
-        with self._sessions() as session:
-            reported = session.scalars(
-                select(WebSession.guild_ids)
-                .where(WebSession.user_id == user_id)
-                .order_by(WebSession.guilds_refreshed_at.desc().nulls_last())
-                .limit(1)
-            ).first()
-        return set(guild_ids) & set(reported or ())
+        """The subset of `guild_ids` whose member lookup finds the person."""
+        return {guild_id for guild_id in guild_ids if self._is_member(guild_id, user_id)}
 
     async def __call__(self, user_id: int, guild_ids: Collection[int]) -> set[int]:
         """The subset of `guild_ids` the person is a member of."""

@@ -8,7 +8,9 @@
 
 Every feed answers with an ETag and honours If-None-Match with 304, so a calendar client
 polling every few minutes costs one query and no body. A token that opens nothing, for
-whatever reason, answers the same 404 in the same time.
+whatever reason, answers the same 404 in the same time. When Discord cannot say who is
+a member, feeds answer 503 with Retry-After: calendar clients keep what they had, and
+no server's games are shown on a guess.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from game_scheduler.api.schemas import ErrorOut
 from game_scheduler.calendar import feeds, tokens
 from game_scheduler.calendar.ics import CalendarEntry, etag_matches, etag_of
 from game_scheduler.calendar.links import google_calendar_url
-from game_scheduler.calendar.membership import LastReportedGuilds, MemberGuilds
+from game_scheduler.calendar.membership import MemberGuilds
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 T = TypeVar("T")
@@ -55,11 +57,8 @@ REDIRECT_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def member_guilds_of(request: Request) -> MemberGuilds:
-    """The membership source `create_app` chose, or the last reported sign-in guilds."""
-    source: MemberGuilds | None = getattr(request.app.state, "member_guilds", None)
-    if source is None:
-        source = LastReportedGuilds(request.app.state.context.session_factory)
-        request.app.state.member_guilds = source
+    """The membership source `create_app` chose: what Discord reports to the bot."""
+    source: MemberGuilds = request.app.state.member_guilds
     return source
 
 
