@@ -21,7 +21,7 @@ import pika
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.publisher import OutgoingMessage, PikaPublisher
 from game_scheduler.messaging.schemas import GameReminderDueEvent
-from game_scheduler.messaging.topology import Topology, delete_blocking
+from game_scheduler.testing import delete_topology, prefixed_topology
 
 BATCH_SIZES = (1, 100, 500)
 
@@ -34,7 +34,7 @@ def make_batch(size: int) -> list[OutgoingMessage]:
         payload = GameReminderDueEvent(
             game_id=uuid.uuid4(), reminder_minutes=15, notification_time=now
         )
-        event = Event(event_type=EventType.GAME_REMINDER_DUE, data=payload.to_data())
+        event = Event(event_type=EventType.GAME_REMINDER_DUE, data=payload.model_dump(mode="json"))
         messages.append(OutgoingMessage(message_id=str(uuid.uuid4()), event=event))
     return messages
 
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration per batch size")
     args = parser.parse_args()
     url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    topology = Topology.with_prefix(f"bench-{uuid.uuid4().hex[:8]}.")
+    topology = prefixed_topology(f"bench-{uuid.uuid4().hex[:8]}.")
     publisher = PikaPublisher(url, topology=topology)
     results: dict[str, dict[str, float]] = {}
     try:
@@ -71,7 +71,7 @@ def main() -> None:
         publisher.close()
         connection = pika.BlockingConnection(pika.URLParameters(url))
         try:
-            delete_blocking(connection.channel(), topology)
+            delete_topology(connection.channel(), topology)
         finally:
             connection.close()
     print(json.dumps(results))

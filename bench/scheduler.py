@@ -57,7 +57,7 @@ def broker_floor(url: str) -> float:
                 event_type=EventType.GAME_REMINDER_DUE,
                 data=GameReminderDueEvent(
                     game_id=uuid.uuid4(), reminder_minutes=15, notification_time=now
-                ).to_data(),
+                ).model_dump(mode="json"),
             ),
         )
         for _ in range(10_000)

@@ -14,11 +14,20 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from pika.adapters.blocking_connection import BlockingChannel
+
 from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.publisher import OutgoingMessage, SentBatch
+from game_scheduler.messaging.topology import Topology
 from game_scheduler.scheduler.postgres_listener import WakeReason
 
-__all__ = ["FakeListener", "FakePublisher", "FrozenClock"]
+__all__ = [
+    "FakeListener",
+    "FakePublisher",
+    "FrozenClock",
+    "delete_topology",
+    "prefixed_topology",
+]
 
 
 class FrozenClock:
@@ -157,3 +166,23 @@ class FakePublisher:
     def close(self) -> None:
         """Later publishes raise `PublishError`, as with the real publisher."""
         self.closed = True
+
+
+def prefixed_topology(prefix: str, *, delivery_limit: int = 5) -> Topology:
+    """Production's topology with every name starting with `prefix`, so runs share no queue."""
+    base = Topology()
+    return Topology(
+        exchange=f"{prefix}{base.exchange}",
+        queue=f"{prefix}{base.queue}",
+        dead_letter_exchange=f"{prefix}{base.dead_letter_exchange}",
+        dead_letter_queue=f"{prefix}{base.dead_letter_queue}",
+        delivery_limit=delivery_limit,
+    )
+
+
+def delete_topology(channel: BlockingChannel, topology: Topology) -> None:
+    """Delete every queue and exchange of a topology (tests and benchmarks clean up)."""
+    for queue in topology.queues():
+        channel.queue_delete(queue.name)
+    for exchange in topology.exchanges():
+        channel.exchange_delete(exchange.name)

@@ -16,7 +16,6 @@ from game_scheduler.bot.formatters.game_message import (
     PlayerLine,
     build_game_embed,
     closed_dms_notices,
-    embed_size,
     format_duration,
     player_list,
     reminder_text,
@@ -42,6 +41,13 @@ HOSTILE = st.sampled_from(
     ]
 )
 hostile_text = st.lists(st.one_of(HOSTILE, st.text(max_size=50)), max_size=60).map("".join)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """The characters Discord counts towards an embed's 6,000-character total."""
+    total = len(embed.title or "") + len(embed.description or "")
+    total += len(embed.footer.text or "") + len(embed.author.name or "")
+    return total + sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
 
 
 def game(**fields: object) -> GameMessage:

@@ -41,7 +41,7 @@ def outgoing(
     event_type: EventType, payload: Payload, message_id: str | None = None
 ) -> OutgoingMessage:
     """An outgoing message for a payload, with a fresh id unless one is given."""
-    event = Event(event_type=event_type, data=payload.to_data())
+    event = Event(event_type=event_type, data=payload.model_dump(mode="json"))
     return OutgoingMessage(message_id=message_id or str(uuid.uuid4()), event=event)
 
 

@@ -43,11 +43,6 @@ def is_valid_transition(current: GameStatus | str, target: GameStatus | str) -> 
     return target in ALLOWED_TRANSITIONS.get(current, frozenset())
 
 
-def is_final(status: GameStatus | str) -> bool:
-    """True for a status nothing can follow."""
-    return GameStatus(status) not in ALLOWED_TRANSITIONS
-
-
 def is_open_for_joining(status: GameStatus | str) -> bool:
     """Players may join or leave only before a game starts."""
     return GameStatus(status) is GameStatus.SCHEDULED

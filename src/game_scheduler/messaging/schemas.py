@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -12,11 +11,9 @@ from game_scheduler.messaging.events import Event, EventType
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """The `data` of an event; `model_dump(mode="json")` gives it JSON-ready."""
 
-    def to_data(self) -> dict[str, Any]:
-        """The payload as the JSON-ready `data` of an event."""
-        return self.model_dump(mode="json")
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class GameCreatedEvent(Payload):

@@ -59,18 +59,6 @@ class Topology:
     # Deliveries a message may fail (nack with requeue) before the queue dead-letters it.
     delivery_limit: int = 5
 
-    @classmethod
-    def with_prefix(cls, prefix: str, *, delivery_limit: int = 5) -> Topology:
-        """A topology whose every name starts with `prefix`, so tests do not share queues."""
-        base = cls()
-        return cls(
-            exchange=f"{prefix}{base.exchange}",
-            queue=f"{prefix}{base.queue}",
-            dead_letter_exchange=f"{prefix}{base.dead_letter_exchange}",
-            dead_letter_queue=f"{prefix}{base.dead_letter_queue}",
-            delivery_limit=delivery_limit,
-        )
-
     def exchanges(self) -> tuple[ExchangeSpec, ...]:
         """The exchanges, in declaration order."""
         return (
@@ -127,11 +115,3 @@ async def declare_async(
     for binding in topology.bindings():
         await declared[binding.queue].bind(binding.exchange, routing_key=binding.routing_key)
     return declared[topology.queue]
-
-
-def delete_blocking(channel: BlockingChannel, topology: Topology) -> None:
-    """Delete every queue and exchange of a topology (tests and benchmarks clean up with it)."""
-    for queue in topology.queues():
-        channel.queue_delete(queue.name)
-    for exchange in topology.exchanges():
-        channel.exchange_delete(exchange.name)

@@ -27,8 +27,9 @@ from game_scheduler.bot.bot import GameBot, build_bot
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.db.models import GameSession, GuildSettings
-from game_scheduler.messaging.topology import Topology, declare_blocking, delete_blocking
+from game_scheduler.messaging.topology import Topology, declare_blocking
 from game_scheduler.sandbox.app import create_app
+from game_scheduler.testing import delete_topology, prefixed_topology
 from tests.fixtures.database import ADMIN_URL, _drop, _url_for
 from tests.fixtures.sandbox import GUILD_READY_TIMEOUT, SandboxHandle, connected_client
 
@@ -103,7 +104,7 @@ def commands_database(template_database: str) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def commands_topology(rabbitmq_vhost_url: str) -> Iterator[Topology]:
     """Queue names of this package's own."""
-    topology = Topology.with_prefix(f"cmd-{uuid.uuid4().hex[:8]}.", delivery_limit=2)
+    topology = prefixed_topology(f"cmd-{uuid.uuid4().hex[:8]}.", delivery_limit=2)
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_vhost_url))
     try:
         declare_blocking(connection.channel(), topology)
@@ -112,7 +113,7 @@ def commands_topology(rabbitmq_vhost_url: str) -> Iterator[Topology]:
     yield topology
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_vhost_url))
     try:
-        delete_blocking(connection.channel(), topology)
+        delete_topology(connection.channel(), topology)
     finally:
         connection.close()
 

@@ -212,13 +212,6 @@ def build_game_embed(message: GameMessage, *, public_url: str | None = None) -> 
     return embed
 
 
-def embed_size(embed: discord.Embed) -> int:
-    """The characters Discord counts towards an embed's 6,000-character total."""
-    total = len(embed.title or "") + len(embed.description or "")
-    total += len(embed.footer.text or "") + len(embed.author.name or "")
-    return total + sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
-
-
 def reminder_text(message: GameMessage, waitlist_position: int | None) -> str:
     """The DM a player gets before the game: "<title> starts <t:unix:R>"."""
     title = truncate(safe_text(message.title, markdown=False), TITLE_MAX)
