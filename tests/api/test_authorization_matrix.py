@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.games import series as series_service
 from game_scheduler.games import service
+from game_scheduler.games import templates as template_store
 from tests.api import people
 from tests.api.conftest import API_TOKEN, NOW, START
 from tests.fixtures.sandbox import SandboxHandle
@@ -56,7 +57,8 @@ class Row:
     host: str = people.OWNER
     roster: tuple[str, ...] = ()
     reads_game: bool = field(default=True)
-    makes: str = "game"  # what the row's fresh thing is: "game" or "series"
+    makes: str = "game"  # what the row's fresh thing is: "game", "series" or "template"
+    template_roles: tuple[str, ...] = ()  # the host roles a fresh template is kept for
 
 
 def _create_body(host_id: str) -> dict[str, Any]:
@@ -76,6 +78,9 @@ PARTICIPANT = "/api/v1/games/{game_id}/participants/{user_id}"
 SETTINGS = "/api/v1/guilds/{guild_id}/settings"
 SERIES = "/api/v1/series"
 ONE_SERIES = "/api/v1/series/{series_id}"
+TEMPLATES = "/api/v1/guilds/{guild_id}/templates"
+TEMPLATE = "/api/v1/guilds/{guild_id}/templates/{template_id}"
+TEMPLATES_OF_A = f"/api/v1/guilds/{people.GUILD_A}/templates"
 
 
 def _series_body(host_id: str) -> dict[str, Any]:
@@ -158,6 +163,21 @@ TABLE = [
         (200, 403, 200, 403, 404, 401), makes="series"),
     Row("end the host's series", "DELETE", ONE_SERIES, lambda s, u: f"{SERIES}/{s}",
         (200, 200, 200, 403, 404, 401), host=people.HOST, makes="series"),
+    Row("server A's templates", "GET", TEMPLATES, lambda t, u: TEMPLATES_OF_A,
+        (200, 200, 200, 403, 404, 401), makes="template"),
+    Row("create a template", "POST", TEMPLATES, lambda t, u: TEMPLATES_OF_A,
+        (201, 403, 201, 403, 404, 401), body=lambda u: {"name": "Fresh preset"},
+        makes="template"),
+    Row("read a template", "GET", TEMPLATE, lambda t, u: f"{TEMPLATES_OF_A}/{t}",
+        (200, 200, 200, 403, 404, 401), makes="template"),
+    Row("read a template kept for managers", "GET", TEMPLATE,
+        lambda t, u: f"{TEMPLATES_OF_A}/{t}", (200, 403, 200, 403, 404, 401),
+        makes="template", template_roles=(people.MANAGER_ROLE,)),
+    Row("edit a template", "PATCH", TEMPLATE, lambda t, u: f"{TEMPLATES_OF_A}/{t}",
+        (200, 403, 200, 403, 404, 401), body=lambda u: {"max_players": 5},
+        makes="template"),
+    Row("delete a template", "DELETE", TEMPLATE, lambda t, u: f"{TEMPLATES_OF_A}/{t}",
+        (204, 403, 204, 403, 404, 401), makes="template"),
 ]  # fmt: skip
 
 
@@ -194,10 +214,23 @@ def _new_series(sessions: sessionmaker[Session], row: Row, title: str) -> str:
         return str(series_service.create_series(session, new, now=NOW).id)
 
 
+def _new_template(sessions: sessionmaker[Session], row: Row, name: str) -> str:
+    new = template_store.NewTemplate(
+        guild_id=int(people.GUILD_A),
+        name=name,
+        title=name,
+        allowed_role_ids=[int(r) for r in row.template_roles],
+    )
+    with sessions.begin() as session:
+        return str(template_store.create_template(session, new, now=NOW).id)
+
+
 def _new_game(sessions: sessionmaker[Session], row: Row) -> tuple[str, str]:
     title = f"Secret raid {uuid.uuid4().hex[:8]}"
     if row.makes == "series":
         return _new_series(sessions, row, title), title
+    if row.makes == "template":
+        return _new_template(sessions, row, title), title
     new_game = service.NewGame(
         guild_id=int(people.GUILD_A),
         channel_id=int(people.CHANNEL_A),
@@ -217,6 +250,7 @@ def _snapshot(sessions: sessionmaker[Session]) -> list[Any]:
     queries = [
         "SELECT id, title, status, updated_at FROM game_sessions ORDER BY id",
         "SELECT id, title, active, skipped_occurrences, updated_at FROM game_series ORDER BY id",
+        "SELECT id, name, max_players, updated_at FROM game_templates ORDER BY id",
         "SELECT game_id, user_id FROM game_participants ORDER BY game_id, user_id",
         "SELECT guild_id, timezone, host_role_ids FROM guild_settings ORDER BY guild_id",
         "SELECT user_id, timezone, dm_reminders FROM user_settings ORDER BY user_id",

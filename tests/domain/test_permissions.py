@@ -12,6 +12,9 @@ from game_scheduler.domain.permissions import (
     Rights,
     may_act_for,
     may_edit_game,
+    may_edit_series,
+    may_manage_templates,
+    may_use_template,
     rights_of,
     role_permissions,
 )
@@ -50,3 +53,36 @@ def test_only_host_or_manager_edits_and_acts_for_others() -> None:
     assert may_act_for(1, plain, 1)
     assert not may_act_for(1, plain, 2)
     assert may_act_for(1, manager, 2)
+
+
+OTHER_ROLE = 600
+
+
+@pytest.mark.parametrize(
+    ("rights", "allowed", "expected"),
+    [
+        (Rights(True, False, frozenset({HOST_ROLE})), (), True),
+        (Rights(True, False, frozenset({HOST_ROLE})), (HOST_ROLE,), True),
+        (Rights(True, False, frozenset({HOST_ROLE})), (OTHER_ROLE,), False),
+        (Rights(True, True), (OTHER_ROLE,), True),
+        (Rights(False, False, frozenset({OTHER_ROLE})), (OTHER_ROLE,), False),
+        (Rights(False, False), (), False),
+    ],
+)
+def test_templates_are_for_hosts_and_those_kept_for_roles_for_those_roles(
+    rights: Rights, allowed: tuple[int, ...], expected: bool
+) -> None:
+    assert may_use_template(rights, allowed) is expected
+
+
+def test_a_members_rights_carry_their_roles() -> None:
+    rights = rights_of(Member(7, frozenset({HOST_ROLE})), 0, [HOST_ROLE])
+    assert rights.role_ids == {HOST_ROLE}
+    assert may_use_template(rights, [HOST_ROLE])
+    assert not may_manage_templates(rights)
+
+
+def test_a_series_is_its_hosts_and_the_managers() -> None:
+    assert may_edit_series(1, Rights(True, False), 1)
+    assert not may_edit_series(1, Rights(True, False), 2)
+    assert may_edit_series(1, Rights(True, True), 2)

@@ -39,6 +39,7 @@ from game_scheduler.api.routes import (
     me,
     participants,
     series,
+    templates,
 )
 from game_scheduler.api.sessions import COOKIE_NAME, CookieSigner
 from game_scheduler.calendar.membership import DiscordMembership
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(series.router)
     app.include_router(me.router)
     app.include_router(guild_settings.router)
+    app.include_router(templates.router)
     app.include_router(auth.router)
     install_dashboard(app)
     # Inside the auth check: a body is read only for a caller who may send one.

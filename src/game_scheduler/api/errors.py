@@ -30,6 +30,9 @@ from game_scheduler.games.errors import (
     NotJoined,
     SeriesEnded,
     SeriesNotFound,
+    TemplateNameTaken,
+    TemplateNotAllowed,
+    TemplateNotFound,
     TransitionNotAllowed,
 )
 
@@ -68,6 +71,9 @@ _GAME_ERRORS: dict[type[GameError], tuple[int, str]] = {
     SeriesNotFound: (404, "series_not_found"),
     # Editing a series that ended is a request that cannot succeed as sent: a 422.
     SeriesEnded: (422, "series_ended"),
+    TemplateNotFound: (404, "template_not_found"),
+    TemplateNameTaken: (409, "template_name_taken"),
+    TemplateNotAllowed: (403, "forbidden"),
 }
 
 # The responses every /api/v1 route may give besides its success, for the OpenAPI document.

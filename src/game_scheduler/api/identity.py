@@ -67,6 +67,7 @@ class GuildAccess:
     name: str
     can_host: bool
     can_manage: bool
+    role_ids: frozenset[int] = field(default=frozenset())
 
 
 class Identity:
@@ -120,7 +121,11 @@ class Identity:
             facts = self.directory.guild(guild_id)
             if rights is None or facts is None:
                 continue
-            shared.append(GuildAccess(guild_id, facts.name, rights.can_host, rights.can_manage))
+            shared.append(
+                GuildAccess(
+                    guild_id, facts.name, rights.can_host, rights.can_manage, rights.role_ids
+                )
+            )
         return shared
 
     def person(self, cookie: str | None) -> Caller | None:

@@ -8,6 +8,7 @@ refused, so a misspelt field is a 422 and never silently ignored.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,7 @@ from game_scheduler.domain.validation import (
     MAX_PLAYERS_LIMIT,
     MAX_REMINDERS,
     MAX_TITLE_LENGTH,
+    InvalidField,
 )
 
 MAX_DESCRIPTION_LENGTH = 4000  # Discord embeds hold 4,096 characters of description
@@ -172,13 +174,37 @@ class GameCreate(_Request):
 _REQUIRED_ON_PATCH = ("title", "scheduled_at", "reminder_minutes")
 
 
-def _not_nullable_in_schema(schema: dict[str, Any]) -> None:
-    # These fields default to "unchanged", not to null: the document must not offer null.
-    for name in _REQUIRED_ON_PATCH:
+def drop_null_option(schema: dict[str, Any], names: Sequence[str]) -> None:
+    """Take null out of these properties of a PATCH body's JSON Schema: left out they mean
+    "unchanged", and null is refused, so the document must not offer it."""
+    for name in names:
         prop = schema["properties"][name]
         options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
         if options:
             prop.update(options[0])
+
+
+def patch_config(not_null: Sequence[str]) -> ConfigDict:
+    """The model config of a PATCH body whose `not_null` fields may be left out, not nulled."""
+    names = tuple(not_null)
+
+    def without_null(schema: dict[str, Any]) -> None:
+        drop_null_option(schema, names)
+
+    return ConfigDict(extra="forbid", json_schema_extra=without_null)
+
+
+def sent_changes(body: BaseModel, not_null: Sequence[str]) -> dict[str, Any]:
+    """The fields a PATCH body sent; InvalidField for null where null may not be sent."""
+    sent = {name: getattr(body, name) for name in body.model_fields_set}
+    for name in not_null:
+        if name in sent and sent[name] is None:
+            raise InvalidField(name, "cannot be null; leave it out to keep it")
+    return sent
+
+
+def _not_nullable_in_schema(schema: dict[str, Any]) -> None:
+    drop_null_option(schema, _REQUIRED_ON_PATCH)
 
 
 class GameUpdate(_Request):

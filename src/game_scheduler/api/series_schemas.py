@@ -30,9 +30,10 @@ from game_scheduler.api.schemas import (
     Snowflake,
     Title,
     _storable_text,
+    patch_config,
+    sent_changes,
 )
 from game_scheduler.db.models import GameSeries
-from game_scheduler.domain.validation import InvalidField
 
 RRuleText = Annotated[
     StrictStr,
@@ -103,18 +104,10 @@ class SeriesCreate(_Request):
 _NOT_NULL = ("title", "rrule", "timezone", "local_start", "reminder_minutes", "carry_over_players")
 
 
-def _not_nullable_in_schema(schema: dict[str, Any]) -> None:
-    for name in _NOT_NULL:
-        prop = schema["properties"][name]
-        options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
-        if options:
-            prop.update(options[0])
-
-
 class SeriesUpdate(_Request):
     """The body of `PATCH /api/v1/series/{id}`: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_nullable_in_schema)
+    model_config = patch_config(_NOT_NULL)
 
     title: Title | None = None
     rrule: RRuleText | None = None
@@ -130,11 +123,7 @@ class SeriesUpdate(_Request):
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, ready for `update_series`; null where it may not be."""
-        sent = {name: getattr(self, name) for name in self.model_fields_set}
-        for name in _NOT_NULL:
-            if name in sent and sent[name] is None:
-                raise InvalidField(name, "cannot be null; leave it out to keep it")
-        return sent
+        return sent_changes(self, _NOT_NULL)
 
 
 class SkipRequest(_Request):

@@ -329,3 +329,32 @@ class SeriesSchedule(Base):
     materialize_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     processed: Mapped[bool] = _flag()
     created_at: Mapped[datetime] = _created_at()
+
+
+class GameTemplate(Base):
+    """A server's named preset that a new game or series starts from.
+
+    Every game field may be left empty (the form or command asks for it, or the server's
+    default applies). `allowed_role_ids` empty: any host may use it; otherwise managers
+    and hosts with one of those roles.
+    """
+
+    __tablename__ = "game_templates"
+    __table_args__ = (UniqueConstraint("guild_id", "name"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    guild_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    where: Mapped[str | None] = mapped_column(Text)
+    max_players: Mapped[int | None] = mapped_column(Integer)
+    expected_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # None: the server's default reminders; [] : none.
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    allowed_role_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), nullable=False, server_default=text("'{}'")
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()

@@ -8,7 +8,7 @@ here asks Discord; callers pass in what they know.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Discord's permission bits (https://discord.com/developers/docs/topics/permissions).
 ADMINISTRATOR = 1 << 3
@@ -28,10 +28,12 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Rights:
-    """What a member may do in one server."""
+    """What a member may do in one server; `role_ids` are their roles there."""
 
     can_host: bool
     can_manage: bool
+    # Left out of ==: two members with the same rights are equal whatever their roles.
+    role_ids: frozenset[int] = field(default=frozenset(), compare=False)
 
 
 def role_permissions(
@@ -55,7 +57,7 @@ def rights_of(
     """A member's rights from their combined permission bits and the server's host roles."""
     can_manage = member.is_owner or bool(permissions & MANAGER_BITS)
     can_host = can_manage or bool(member.role_ids & set(host_role_ids))
-    return Rights(can_host=can_host, can_manage=can_manage)
+    return Rights(can_host=can_host, can_manage=can_manage, role_ids=member.role_ids)
 
 
 def may_edit_game(user_id: int, rights: Rights, game_host_id: int) -> bool:
@@ -72,3 +74,17 @@ def may_edit_series(user_id: int, rights: Rights, series_host_id: int) -> bool:
 def may_act_for(user_id: int, rights: Rights, target_user_id: int | None) -> bool:
     """A person joins and leaves as themself; managers may add or remove others."""
     return rights.can_manage or target_user_id == user_id
+
+
+def may_manage_templates(rights: Rights) -> bool:
+    """A server's templates are written by its managers."""
+    return rights.can_manage
+
+
+def may_use_template(rights: Rights, allowed_role_ids: Iterable[int]) -> bool:
+    """Hosts may start from a template; one limited to roles, only managers and hosts
+    with one of those roles."""
+    if not rights.can_host:
+        return False
+    allowed = frozenset(allowed_role_ids)
+    return not allowed or rights.can_manage or bool(rights.role_ids & allowed)

@@ -87,3 +87,27 @@ class SeriesEnded(GameError):
         super().__init__(f"cannot {action}: the series has ended")
         self.series_id = series_id
         self.action = action
+
+
+class TemplateNotFound(GameError):
+    """The server has no template by this id or name (another server's does not count)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"this server has no template {name!r}")
+        self.name = name
+
+
+class TemplateNameTaken(GameError):
+    """Another template of the server already has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"this server already has a template named {name!r}")
+        self.name = name
+
+
+class TemplateNotAllowed(GameError):
+    """The template is kept for roles the person does not have."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the template {name!r} is for other host roles than yours")
+        self.name = name

@@ -17,7 +17,11 @@ def viewer_from_session(request: Request) -> Viewer | None:
     if caller is None or caller.is_admin or caller.user_id is None:
         return None
     servers = tuple(
-        ServerAccess(g.guild_id, g.name, Rights(can_host=g.can_host, can_manage=g.can_manage))
+        ServerAccess(
+            g.guild_id,
+            g.name,
+            Rights(can_host=g.can_host, can_manage=g.can_manage, role_ids=g.role_ids),
+        )
         for g in caller.guilds()
     )
     web: WebContext = request.app.state.web
