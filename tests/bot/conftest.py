@@ -119,3 +119,7 @@ async def wired(
     handlers = EventHandlers(session_factory, refresher, messenger, clock)
     yield Wired(handlers, refresher, messenger, clock, session_factory, discord_client)
     await refresher.wait_idle()
+
+
+# The DM and check-in tests' handlers (news_fixtures imports this module's helpers).
+from tests.bot.news_fixtures import news_bot  # noqa: E402, F401

@@ -239,7 +239,10 @@ async def test_more_seats_or_another_edit_tells_nobody_about_the_waitlist(
     row_id, data = _latest_outbox_event(wired, "game.updated")
     assert "moved_to_waitlist" not in data
     await wired.deliver(EventType.GAME_UPDATED, data, message_id=row_id)
-    assert (await discord_sandbox.state())["dms"] == {}
+    # The one who waited now has a seat, and hears only that (issue 18).
+    dms = (await discord_sandbox.state())["dms"]
+    assert list(dms) == ["43"]
+    assert "now playing" in dms["43"][0]["content"]
 
 
 async def test_a_game_cancelled_while_in_progress_says_so(

@@ -9,7 +9,9 @@ from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.publisher import OutgoingMessage
 from game_scheduler.messaging.schemas import (
     GameCancelledEvent,
+    GameCheckinDueEvent,
     GameCreatedEvent,
+    GameReleaseDueEvent,
     GameReminderDueEvent,
     GameSeriesDueEvent,
     GameStatusTransitionDueEvent,
@@ -34,6 +36,8 @@ def sample_payloads() -> dict[EventType, Payload]:
             game_id=game_id, target_status="IN_PROGRESS", transition_time=WHEN
         ),
         EventType.GAME_SERIES_DUE: GameSeriesDueEvent(series_id=uuid.uuid4(), materialize_at=WHEN),
+        EventType.GAME_CHECKIN_DUE: GameCheckinDueEvent(game_id=game_id, scheduled_for=WHEN),
+        EventType.GAME_RELEASE_DUE: GameReleaseDueEvent(game_id=game_id, scheduled_for=WHEN),
     }
 
 

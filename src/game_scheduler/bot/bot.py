@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.bot.checkin_presses import CheckinPresses
 from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
@@ -33,6 +34,7 @@ from game_scheduler.bot.post_errors import games_with_post_errors
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
+from game_scheduler.bot.views.checkin_view import CHECKIN_ITEMS
 from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
@@ -95,6 +97,7 @@ class GameBot(discord.Client):
             on_game_changed=self.scheduled_events.request,
         )
         self.press_handler = GamePresses(sessions, clock)
+        self.checkin_handler = CheckinPresses(sessions, clock)
         self.command_tree = build_command_tree(
             self, sessions, clock, self.refresher.mark_dirty, public_url=public_url
         )
@@ -138,7 +141,7 @@ class GameBot(discord.Client):
     async def setup_hook(self) -> None:
         """After login: register the persistent buttons and start consuming events."""
         # Registered before the Gateway connects, so a press on any old message is handled.
-        self.add_dynamic_items(*PERSISTENT_ITEMS)
+        self.add_dynamic_items(*PERSISTENT_ITEMS, *CHECKIN_ITEMS)
         install_rate_limit_counter(self.metrics)
         try:
             await register_commands(self.command_tree, self._command_guild_ids)

@@ -40,6 +40,7 @@ class Recipient:
 
     user_id: int
     text: str
+    view: discord.ui.View | None = None  # buttons sent with the DM (the check-in's)
 
 
 def nonce_for(key: str) -> str:
@@ -159,11 +160,14 @@ class DirectMessenger:
         """Send one DM; False when the user's DMs are closed."""
         try:
             channel = await self._client.create_dm(discord.Object(id=recipient.user_id))
-            await channel.send(
-                recipient.text,
-                nonce=nonce_for(key),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            mentions = discord.AllowedMentions.none()
+            nonce = nonce_for(key)
+            if recipient.view is not None:
+                await channel.send(
+                    recipient.text, nonce=nonce, allowed_mentions=mentions, view=recipient.view
+                )
+            else:
+                await channel.send(recipient.text, nonce=nonce, allowed_mentions=mentions)
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED_CODE:
                 self._metrics.dms_sent.labels(kind, "failed").inc()

@@ -107,6 +107,11 @@ class GameSession(Base):
     post_error: Mapped[str | None] = mapped_column(Text)
     # The iCalendar SEQUENCE: bumped by every edit and by the cancellation.
     sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    # Check-in (docs/bot.md): minutes before the start; null: no check-in, no release.
+    checkin_minutes: Mapped[int | None] = mapped_column(Integer)
+    release_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Fewer confirmed players than this at check-in time: the host is told.
+    min_players: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -188,6 +193,14 @@ class EventOutbox(Base):
     __tablename__ = "event_outbox"
     __table_args__ = (
         Index("ix_event_outbox_due", "available_at", postgresql_where=text("NOT published")),
+        # A game's pending check-in moments, found when it moves or is cancelled.
+        Index(
+            "ix_event_outbox_pending_checkins",
+            text("(payload->>'game_id')"),
+            postgresql_where=text(
+                "NOT published AND event_type IN ('game.checkin_due', 'game.release_due')"
+            ),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -235,6 +248,13 @@ class GuildSettings(Base):
     scheduled_events_error: Mapped[str | None] = mapped_column(Text)
     # When that error was recorded: the bot tries again only after a long pause.
     scheduled_events_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Check-in for new games (off by default): minutes before the start.
+    checkin_enabled: Mapped[bool] = _settings_flag(False)
+    checkin_minutes: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("120")
+    )
+    release_enabled: Mapped[bool] = _settings_flag(False)
+    release_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("30"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 
@@ -358,3 +378,26 @@ class GameTemplate(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
+
+
+class GameCheckin(Base):
+    """A confirmed player asked to check in for the game at `scheduled_for`, and the answer.
+
+    Keyed by the start time asked about: once the game moves, old answers no longer count.
+    """
+
+    __tablename__ = "game_checkins"
+    __table_args__ = (
+        CheckConstraint("answer IS NULL OR answer IN ('coming', 'not_coming')", name="answer"),
+    )
+
+    game_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("game_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    answer: Mapped[str | None] = mapped_column(String(20))
+    asked_at: Mapped[datetime] = _created_at()
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

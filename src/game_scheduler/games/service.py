@@ -22,9 +22,11 @@ from game_scheduler.db.models import (
     GameParticipant,
     GameSession,
     GameStatusSchedule,
+    GuildSettings,
     NotificationSchedule,
     SeriesSchedule,
 )
+from game_scheduler.domain.checkin import check_checkin
 from game_scheduler.domain.roster import Roster, build_roster
 from game_scheduler.domain.schedule_plan import plan_schedule
 from game_scheduler.domain.status import GameStatus, is_open_for_joining, is_valid_transition
@@ -41,6 +43,7 @@ from game_scheduler.domain.validation import (
     clean_text,
     has_visible_text,
 )
+from game_scheduler.games.checkin_plan import replan_checkins
 from game_scheduler.games.errors import (
     AlreadyJoined,
     GameNotFound,
@@ -54,13 +57,22 @@ from game_scheduler.messaging.events import EventType
 
 DEFAULT_REMINDER_MINUTES = (60, 15)
 # Fields whose change moves the game's reminders or status changes.
-SCHEDULE_FIELDS = frozenset({"scheduled_at", "expected_duration_minutes", "reminder_minutes"})
+SCHEDULE_FIELDS = frozenset(
+    {
+        "scheduled_at",
+        "expected_duration_minutes",
+        "reminder_minutes",
+        "checkin_minutes",
+        "release_minutes",
+    }
+)
 EDITABLE_FIELDS = SCHEDULE_FIELDS | {
     "title",
     "description",
     "where",
     "signup_instructions",
     "max_players",
+    "min_players",
 }
 
 
@@ -79,6 +91,11 @@ class NewGame:
     max_players: int | None = None
     expected_duration_minutes: int | None = None
     reminder_minutes: Sequence[int] = field(default=DEFAULT_REMINDER_MINUTES)
+    # Check-in: None takes the server's setting when `server_checkin`, else means off.
+    checkin_minutes: int | None = None
+    release_minutes: int | None = None
+    min_players: int | None = None
+    server_checkin: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,10 +128,6 @@ def _write_event(
 ) -> None:
     payload = {"game_id": str(game_id), **extra}
     session.add(EventOutbox(event_type=event_type.value, payload=payload))
-
-
-def _confirmed_user_ids(game: GameSession) -> set[int]:
-    return {p.user_id for p in roster_of(game).confirmed if p.user_id is not None}
 
 
 def _replace_schedule(session: Session, game: GameSession, now: datetime) -> None:
@@ -168,11 +181,24 @@ def _replace_schedule(session: Session, game: GameSession, now: datetime) -> Non
                 for t in plan.transitions
             ],
         )
+    replan_checkins(session, game, now)
+
+
+def _with_server_checkin(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """The game's check-in settings: its own, else (when asked) its server's."""
+    if values.pop("server_checkin") and values["checkin_minutes"] is None:
+        guild = session.get(GuildSettings, values["guild_id"])
+        if guild is not None and guild.checkin_enabled:
+            values["checkin_minutes"] = guild.checkin_minutes
+            if guild.release_enabled and values["release_minutes"] is None:
+                values["release_minutes"] = guild.release_minutes
+    check_checkin(values["checkin_minutes"], values["release_minutes"], values["min_players"])
+    return values
 
 
 def create_game(session: Session, new_game: NewGame, *, now: datetime) -> GameSession:
-    """Create a game, plan its reminders and status changes, and announce it."""
-    values = _validated(vars(new_game).copy(), now)
+    """Create a game, plan its reminders, status changes and check-in, and announce it."""
+    values = _with_server_checkin(session, _validated(vars(new_game).copy(), now))
     game = GameSession(**values, status=GameStatus.SCHEDULED.value)
     session.add(game)
     session.flush()
@@ -210,23 +236,36 @@ def update_game(
     }:
         raise GameNotOpen(game_id, game.status, "change the start time or reminders")
     values = _validated(changes, now)
-    seated = _confirmed_user_ids(game)
+    before = _places(game)
+    previous_start = game.scheduled_at
     for name, value in values.items():
         setattr(game, name, value)
+    check_checkin(game.checkin_minutes, game.release_minutes, game.min_players)
     game.sequence += 1
     game.updated_at = now
     session.flush()
     if values.keys() & SCHEDULE_FIELDS:
         _replace_schedule(session, game, now)
-    # Fewer seats push the last confirmed players onto the waitlist: the bot tells them.
-    moved = [p.user_id for p in roster_of(game).waitlist if p.user_id in seated]
-    extra = {"moved_to_waitlist": [str(u) for u in moved]} if moved else {}
-    _write_event(session, EventType.GAME_UPDATED, game.id, **extra)
+    extra: dict[str, object] = {}
+    if game.scheduled_at != previous_start:
+        extra["previous_scheduled_at"] = previous_start.isoformat()
+    _write_roster_event(session, game, before, **extra)
     return game
 
 
-def cancel_game(session: Session, game_id: uuid.UUID, *, now: datetime) -> GameSession:
-    """Cancel a game that has not ended, drop its pending schedule, and announce it."""
+def cancel_game(
+    session: Session,
+    game_id: uuid.UUID,
+    *,
+    now: datetime,
+    cancelled_by: int | None = None,
+    reason: str | None = None,
+) -> GameSession:
+    """Cancel a game that has not ended, drop its pending schedule, and announce it.
+
+    `cancelled_by` (a person, None for the admin) and `reason` are told to the players.
+    """
+    reason = check_optional_text(reason)
     game = get_game(session, game_id, for_update=True)
     if not is_valid_transition(game.status, GameStatus.CANCELLED):
         raise TransitionNotAllowed(game_id, game.status, GameStatus.CANCELLED.value)
@@ -235,7 +274,8 @@ def cancel_game(session: Session, game_id: uuid.UUID, *, now: datetime) -> GameS
     game.updated_at = now
     session.flush()
     _replace_schedule(session, game, now)
-    _write_event(session, EventType.GAME_CANCELLED, game.id)
+    told = {"cancelled_by": str(cancelled_by) if cancelled_by is not None else None}
+    _write_event(session, EventType.GAME_CANCELLED, game.id, **told, reason=reason)
     if game.series_id is not None:
         # The series' next occurrence may now be needed as a game: let its schedule look now.
         session.execute(
@@ -263,6 +303,39 @@ def roster_of(game: GameSession) -> Roster[GameParticipant]:
     return build_roster(game.participants, game.max_players)
 
 
+@dataclass(frozen=True)
+class _Places:
+    """Who had a seat and who waited, before a change."""
+
+    seated: frozenset[int]
+    waiting: frozenset[int]
+
+
+def _places(game: GameSession) -> _Places:
+    roster = roster_of(game)
+    return _Places(
+        frozenset(p.user_id for p in roster.confirmed if p.user_id is not None),
+        frozenset(p.user_id for p in roster.waitlist if p.user_id is not None),
+    )
+
+
+def _write_roster_event(
+    session: Session, game: GameSession, before: _Places, **extra: object
+) -> None:
+    """Announce a change with who it moved: seats won from the waitlist and seats lost to it.
+
+    The bot DMs each of them once (docs/bot.md); ids are decimal strings, as in all JSON.
+    """
+    roster = roster_of(game)
+    promoted = [p.user_id for p in roster.confirmed if p.user_id in before.waiting]
+    moved = [p.user_id for p in roster.waitlist if p.user_id in before.seated]
+    if promoted:
+        extra["promoted"] = [str(u) for u in promoted]
+    if moved:
+        extra["moved_to_waitlist"] = [str(u) for u in moved]
+    _write_event(session, EventType.GAME_UPDATED, game.id, **extra)
+
+
 def join_game(
     session: Session,
     game_id: uuid.UUID,
@@ -284,7 +357,7 @@ def join_game(
     game.updated_at = now
     session.flush()
     session.refresh(participant)  # joined_at comes from the database
-    _write_event(session, EventType.GAME_UPDATED, game.id)
+    _write_event(session, EventType.GAME_UPDATED, game.id, joined=str(user_id))
     return JoinResult(participant, roster_of(game).waitlist_position(participant))
 
 
@@ -296,10 +369,27 @@ def leave_game(session: Session, game_id: uuid.UUID, user_id: int, *, now: datet
     participant = next((p for p in game.participants if p.user_id == user_id), None)
     if participant is None:
         raise NotJoined(game_id, user_id)
+    before = _places(game)
+    was_full = game.max_players is not None and len(game.participants) >= game.max_players
     game.participants.remove(participant)
     game.updated_at = now
     session.flush()
-    _write_event(session, EventType.GAME_UPDATED, game.id)
+    full = was_full and user_id in before.seated
+    _write_roster_event(session, game, before, left=str(user_id), left_full=full)
+    return game
+
+
+def release_players(
+    session: Session, game_id: uuid.UUID, user_ids: Sequence[int], *, now: datetime
+) -> GameSession:
+    """Take seats from players who did not check in (the release); the waitlist moves up."""
+    game = get_game(session, game_id, for_update=True)
+    before = _places(game)
+    for participant in [p for p in game.participants if p.user_id in set(user_ids)]:
+        game.participants.remove(participant)
+    game.updated_at = now
+    session.flush()
+    _write_roster_event(session, game, before, released=[str(u) for u in user_ids])
     return game
 
 
@@ -336,10 +426,13 @@ def remove_participant(
     game = get_game(session, game_id, for_update=True)
     if not is_open_for_joining(game.status):
         raise GameNotOpen(game_id, game.status, "remove a player")
-    game.participants.remove(_participant(game, participant_id))
+    before = _places(game)
+    removed = _participant(game, participant_id)
+    game.participants.remove(removed)
     game.updated_at = now
     session.flush()
-    _write_event(session, EventType.GAME_UPDATED, game.id)
+    told = [str(removed.user_id)] if removed.user_id is not None else []
+    _write_roster_event(session, game, before, removed=told)
     return game
 
 
@@ -350,6 +443,7 @@ def move_up(
     game = get_game(session, game_id, for_update=True)
     if not is_open_for_joining(game.status):
         raise GameNotOpen(game_id, game.status, "change the order")
+    before = _places(game)
     moving = _participant(game, participant_id)
     place = game.participants.index(moving)
     if place == 0:
@@ -362,7 +456,7 @@ def move_up(
     game.updated_at = now
     session.flush()
     session.expire(game, ["participants"])
-    _write_event(session, EventType.GAME_UPDATED, game.id)
+    _write_roster_event(session, game, before)
     return game
 
 

@@ -20,6 +20,9 @@ class EventType(StrEnum):
     GAME_STATUS_TRANSITION_DUE = "game.status_transition_due"
     # Under game.# like the rest, so the existing bot_events binding routes it.
     GAME_SERIES_DUE = "game.series_due"
+    # Check-in moments: outbox rows written ahead with a future `available_at`.
+    GAME_CHECKIN_DUE = "game.checkin_due"
+    GAME_RELEASE_DUE = "game.release_due"
 
 
 def _utc_now() -> datetime:

@@ -25,18 +25,49 @@ class GameCreatedEvent(Payload):
 class GameUpdatedEvent(Payload):
     """Published when a game or its roster changes: the bot refreshes its message.
 
-    `moved_to_waitlist` names the players an edit (fewer seats) moved from a seat to the
-    waitlist, in waitlist order; the bot DMs each of them once.
+    The rest says what changed for whom, and the bot DMs each of them once (docs/bot.md):
+    `moved_to_waitlist` (a seat lost to fewer seats or a move up), `promoted` (a seat won
+    from the waitlist), `joined`, `left` (and whether the game was full), `removed` (by the
+    host), `released` (no check-in answer), `previous_scheduled_at` (the game moved).
     """
 
     game_id: UUID
     moved_to_waitlist: tuple[int, ...] = ()
+    promoted: tuple[int, ...] = ()
+    joined: int | None = None
+    left: int | None = None
+    left_full: bool = False
+    removed: tuple[int, ...] = ()
+    released: tuple[int, ...] = ()
+    previous_scheduled_at: AwareDatetime | None = None
 
 
 class GameCancelledEvent(Payload):
-    """Published when a game is cancelled: the bot marks the message and tells players."""
+    """Published when a game is cancelled: the bot marks the message and tells players.
+
+    `cancelled_by` is the person who cancelled (None: the admin or a script), `reason` what
+    they gave, if anything.
+    """
 
     game_id: UUID
+    cancelled_by: int | None = None
+    reason: str | None = None
+
+
+class GameCheckinDueEvent(Payload):
+    """Due `checkin_minutes` before the start planned as `scheduled_for`: the bot asks
+    confirmed players to check in (and tells the host if the game is short of players)."""
+
+    game_id: UUID
+    scheduled_for: AwareDatetime
+
+
+class GameReleaseDueEvent(Payload):
+    """Due `release_minutes` before the start planned as `scheduled_for`: seats of players
+    who did not answer the check-in go to the waitlist."""
+
+    game_id: UUID
+    scheduled_for: AwareDatetime
 
 
 class GameReminderDueEvent(Payload):
@@ -74,6 +105,8 @@ PAYLOAD_MODELS: dict[EventType, type[Payload]] = {
     EventType.GAME_REMINDER_DUE: GameReminderDueEvent,
     EventType.GAME_STATUS_TRANSITION_DUE: GameStatusTransitionDueEvent,
     EventType.GAME_SERIES_DUE: GameSeriesDueEvent,
+    EventType.GAME_CHECKIN_DUE: GameCheckinDueEvent,
+    EventType.GAME_RELEASE_DUE: GameReleaseDueEvent,
 }
 
 

@@ -38,23 +38,26 @@ from game_scheduler.bot.direct_messages import (
 )
 from game_scheduler.bot.formatters.game_message import (
     GameMessage,
-    cancelled_text,
     game_message_of,
     moved_to_waitlist_text,
     reminder_text,
 )
+from game_scheduler.bot.formatters.news_text import cancelled_news_text
+from game_scheduler.bot.game_news import GameNews, load_game_now
 from game_scheduler.bot.refresher import MessageRefresher, PostedGame
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
-from game_scheduler.games import series, service
+from game_scheduler.games import checkins, series, service
 from game_scheduler.games.errors import GameNotFound, TransitionNotAllowed
 from game_scheduler.messaging.consumer import EventHandler, ReceivedEvent
 from game_scheduler.messaging.dedup import record_message_once
 from game_scheduler.messaging.events import EventType
 from game_scheduler.messaging.schemas import (
     GameCancelledEvent,
+    GameCheckinDueEvent,
     GameCreatedEvent,
+    GameReleaseDueEvent,
     GameReminderDueEvent,
     GameSeriesDueEvent,
     GameStatusTransitionDueEvent,
@@ -126,8 +129,10 @@ class EventHandlers:
         messenger: DirectMessenger,
         clock: Clock,
         on_game_changed: Callable[[uuid.UUID], None] | None = None,
+        news: GameNews | None = None,
     ) -> None:
         self._sessions = sessions
+        self._news = news or GameNews(sessions, messenger, clock)
         # Told of every game change handled, after it: the Discord event mirror listens.
         self._on_game_changed = on_game_changed
         self._refresher = refresher
@@ -146,6 +151,8 @@ class EventHandlers:
                 GameStatusTransitionDueEvent, self._on_status_transition_due
             ),
             EventType.GAME_SERIES_DUE: Route(GameSeriesDueEvent, self._on_series_due),
+            EventType.GAME_CHECKIN_DUE: Route(GameCheckinDueEvent, self._on_checkin_due),
+            EventType.GAME_RELEASE_DUE: Route(GameReleaseDueEvent, self._on_release_due),
         }
 
     def consumer_handlers(self) -> Mapping[EventType, EventHandler]:
@@ -195,6 +202,16 @@ class EventHandlers:
                 waitlist=tuple(p.user_id for p in roster.waitlist if p.user_id is not None),
             )
 
+    def _without_quiet(self, audience: _Audience) -> _Audience:
+        with self._sessions.begin() as session:
+            quiet = checkins.quiet_users(session, audience.confirmed + audience.waitlist)
+        return _Audience(
+            audience.message,
+            audience.channel_id,
+            tuple(u for u in audience.confirmed if u not in quiet),
+            tuple(u for u in audience.waitlist if u not in quiet),
+        )
+
     # handlers -----------------------------------------------------------------------
 
     async def _on_game_created(self, payload: GameCreatedEvent, message_id: str | None) -> Outcome:
@@ -207,8 +224,12 @@ class EventHandlers:
             payload.game_id,
             message_id,
             "game.updated",
-            then=lambda: self._tell_moved_to_waitlist(payload, message_id),
+            then=lambda: self._tell_roster_news(payload, message_id),
         )
+
+    async def _tell_roster_news(self, payload: GameUpdatedEvent, message_id: str | None) -> None:
+        await self._tell_moved_to_waitlist(payload, message_id)
+        await self._news.after_update(payload, message_id)
 
     async def _refresh_then_record(
         self,
@@ -338,6 +359,8 @@ class EventHandlers:
             logger.info("duplicate reminder skipped", extra=extra)
             return Outcome.DUPLICATE
         audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        if audience is not None:  # those who turned reminders off (`/reminders off`)
+            audience = await asyncio.to_thread(self._without_quiet, audience)
         outcome = Outcome.SKIPPED
         if audience is None:
             logger.warning("reminder skipped: game not found", extra=extra)
@@ -382,19 +405,22 @@ class EventHandlers:
             logger.info("duplicate cancellation skipped", extra=extra)
             return Outcome.DUPLICATE
         await self._refresh_game_message(payload.game_id)
-        audience = await asyncio.to_thread(self._load_audience, payload.game_id)
+        game = await asyncio.to_thread(load_game_now, self._sessions, payload.game_id)
         outcome = Outcome.DONE
-        if audience is None:
+        if game is None:
             logger.warning("cancellation DMs skipped: game not found", extra=extra)
             outcome = Outcome.MISSING
         else:
-            text = cancelled_text(audience.message)
+            by, reason = payload.cancelled_by, payload.reason
+            text = cancelled_news_text(game.message, by, reason, game.link)
+            # Whoever cancelled knows: a host who also plays is not told their own act.
+            players = [u for u in game.confirmed + game.waitlist if u != by]
             await self._messenger.deliver(
                 kind="cancelled",
                 scope=str(payload.game_id),
-                recipients=[Recipient(u, text) for u in audience.confirmed + audience.waitlist],
-                channel_id=audience.channel_id,
-                channel_text=text,
+                recipients=[Recipient(u, text) for u in players],
+                channel_id=game.channel_id,
+                channel_text=cancelled_news_text(game.message, by, reason, None),
             )
         await self._mark_handled(message_id)
         logger.info("game cancellation shown", extra=extra)
@@ -422,3 +448,23 @@ class EventHandlers:
                 return None
             made = series.materialise_series(session, payload.series_id, now=self._clock.now())
             return len(made)
+
+    async def _on_checkin_due(
+        self, payload: GameCheckinDueEvent, message_id: str | None
+    ) -> Outcome:
+        """Ask confirmed players to check in, each once; tell the host if players are short."""
+        extra = {"game_id": str(payload.game_id), "message_id": message_id}
+        if await self._already_handled(message_id):
+            logger.info("duplicate check-in skipped", extra=extra)
+            return Outcome.DUPLICATE
+        asked = await self._news.checkin_due(payload)
+        await self._mark_handled(message_id)
+        logger.info("check-in sent" if asked else "check-in skipped", extra=extra)
+        return Outcome.DONE if asked else Outcome.SKIPPED
+
+    async def _on_release_due(
+        self, payload: GameReleaseDueEvent, message_id: str | None
+    ) -> Outcome:
+        """Give unanswered seats to the waitlist; the release's game.updated tells everyone."""
+        released = await asyncio.to_thread(self._news.release_due, payload, message_id)
+        return Outcome.DUPLICATE if released is None else Outcome.DONE

@@ -247,7 +247,7 @@ def moved_to_waitlist_text(message: GameMessage, waitlist_position: int | None) 
 
 def closed_dms_notices(user_ids: Sequence[int], dm_text: str) -> list[str]:
     """Channel messages mentioning users whose DMs are closed; one unless it would overflow."""
-    intro = "\n(Your DMs are closed, so this reminder is posted here.)"
+    intro = "\n(Your DMs are closed, so this is posted here.)"
     body = truncate(dm_text, CONTENT_MAX // 2)
     messages: list[str] = []
     mentions: list[str] = []
