@@ -11,6 +11,8 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -26,14 +28,16 @@ CHECKIN_EVENT_TYPES = "('game.checkin_due', 'game.release_due')"
 def upgrade() -> None:
     for name in ("checkin_minutes", "release_minutes", "min_players"):
         op.add_column("game_sessions", sa.Column(name, sa.Integer(), nullable=True))
-    guild_columns = {
+    guild_columns: dict[str, tuple[sa.types.TypeEngine[Any], str]] = {
         "checkin_enabled": (sa.Boolean(), "false"),
         "checkin_minutes": (sa.Integer(), "120"),
         "release_enabled": (sa.Boolean(), "false"),
         "release_minutes": (sa.Integer(), "30"),
     }
     for name, (kind, default) in guild_columns.items():
-        column = sa.Column(name, kind, server_default=sa.text(default), nullable=False)
+        column: sa.Column[Any] = sa.Column(
+            name, kind, server_default=sa.text(default), nullable=False
+        )
         op.add_column("guild_settings", column)
     op.create_table(
         "game_checkins",
