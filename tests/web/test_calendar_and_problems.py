@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 
 import httpx
 import pytest
-from sqlalchemy import text, update
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.api.app import create_app
+from game_scheduler.config import Settings
 from game_scheduler.db.models import GameSession, GuildSettings
-from game_scheduler.domain.permissions import Rights
+from game_scheduler.domain.permissions import SEND_MESSAGES, Rights
+from game_scheduler.testing import FrozenClock
 from game_scheduler.web.viewer import ServerAccess, Viewer
-from tests.web.conftest import CSRF, GUILD, HOST, HOST_VIEWER, MEMBER_VIEWER, Signed
-from tests.web.test_pages import _create
+from tests.fixtures.sandbox import SandboxHandle
+from tests.web.conftest import (
+    CHANNEL,
+    CSRF,
+    GUILD,
+    HOST,
+    HOST_VIEWER,
+    MEMBER_VIEWER,
+    NOW,
+    Signed,
+    StaticDirectory,
+)
+from tests.web.test_pages import FORM, _create
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +139,53 @@ async def test_settings_show_why_games_are_not_discord_events_and_turn_them_off(
         assert row.scheduled_events_enabled is False
     page = await browser_client.get(f"/servers/{GUILD}/settings")
     assert 'value="on" checked' not in page.text
+
+
+@pytest.fixture
+def sandboxed_web_app(
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    signed_in: Signed,
+    discord_sandbox: SandboxHandle,
+) -> FastAPI:
+    """The dashboard with the sandbox as Discord (for the bot's channel permissions)."""
+    settings = Settings(
+        database_url=database_url,
+        api_token=SecretStr("t" * 32),
+        discord_api_base=discord_sandbox.api_base,
+    )
+    app = create_app(settings, clock=FrozenClock(NOW), session_factory=session_factory)
+    app.state.web = dataclasses.replace(
+        app.state.web, viewer_of=signed_in, directory=StaticDirectory()
+    )
+    return app
+
+
+async def test_the_form_refuses_a_channel_the_bot_cannot_post_in(
+    sandboxed_web_app: FastAPI,
+    signed_in: Signed,
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+) -> None:
+    signed_in.viewer = HOST_VIEWER
+    transport = httpx.ASGITransport(app=sandboxed_web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dash.test") as client:
+        game_id = await _create(client)  # the bot may post: created
+        url = f"{discord_sandbox.url}/sandbox/bot-permissions"
+        body = {"channel_id": str(CHANNEL), "deny": str(SEND_MESSAGES)}
+        async with discord_sandbox.session.post(url, json=body) as response:
+            assert response.status == 200
+        refused = await client.post(f"/servers/{GUILD}/games/new", data={**FORM, "title": "No"})
+        edit = await client.post(
+            f"/games/{game_id}/edit", data={**FORM, "title": "Catan night, moved"}
+        )
+
+    assert refused.status_code == 422
+    assert "the bot cannot post in" in refused.text
+    assert "it lacks Send Messages there" in refused.text
+    assert 'value="No"' in refused.text  # what was typed is kept
+    assert edit.status_code == 422
+    assert "it lacks Send Messages there" in edit.text
+    with session_factory() as s:
+        titles = set(s.scalars(select(GameSession.title)))
+    assert titles == {"Catan night"}

@@ -30,6 +30,7 @@ from game_scheduler.api.errors import install_error_handlers
 from game_scheduler.api.identity import Identity
 from game_scheduler.api.json_depth import JsonDepthMiddleware
 from game_scheduler.api.metrics import ApiMetrics, MetricsMiddleware
+from game_scheduler.api.posting_check import PostingCheck
 from game_scheduler.api.routes import (
     auth,
     calendar,
@@ -117,6 +118,7 @@ def create_app(
         settings=settings, clock=the_clock, session_factory=session_factory
     )
     app.state.identity = identity
+    app.state.posting_check = PostingCheck(directory)
     # Feeds drop the servers a person left, as the bot's member lookups report them.
     app.state.member_guilds = DiscordMembership(
         lambda guild_id, user_id: directory.member(guild_id, user_id) is not None

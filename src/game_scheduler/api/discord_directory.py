@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from game_scheduler.domain.permissions import Member
+from game_scheduler.domain.permissions import Member, Overwrite
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,23 @@ class GuildFacts:
     name: str
     owner_id: int
     role_permissions: Mapping[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFacts:
+    """A channel as `GET /channels/{id}` shows it to the bot: its server and overwrites."""
+
+    channel_id: int
+    guild_id: int | None  # None for a DM channel
+    name: str
+    overwrites: tuple[Overwrite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRefused:
+    """Discord would not show the channel: 403 (the bot may not see it) or 404 (no such)."""
+
+    status: int
 
 
 class _TtlCache:
@@ -73,6 +90,10 @@ class _TtlCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def drop(self, key: object) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
 
 class DiscordDirectory:
@@ -112,23 +133,64 @@ class DiscordDirectory:
             ("member", guild_id, user_id), lambda: self._load_member(guild_id, user_id)
         )
 
+    def channel(self, channel_id: int) -> ChannelFacts | ChannelRefused:
+        """The channel's server and permission overwrites, asked fresh (never cached)."""
+        status, data = self._get_with_status(f"channels/{channel_id}")
+        if status != 200 or not isinstance(data, dict):
+            return ChannelRefused(status)
+        overwrites = tuple(
+            Overwrite(
+                target_id=int(o["id"]),
+                for_member=int(o.get("type") or 0) == 1,
+                allow=int(o.get("allow") or 0),
+                deny=int(o.get("deny") or 0),
+            )
+            for o in data.get("permission_overwrites") or []
+        )
+        guild_id = data.get("guild_id")
+        return ChannelFacts(
+            channel_id=channel_id,
+            guild_id=int(guild_id) if guild_id else None,
+            name=str(data.get("name") or channel_id),
+            overwrites=overwrites,
+        )
+
+    def bot_user_id(self) -> int:
+        """The bot's own user id (`GET /users/@me` with its token)."""
+        return self._cache.get_or_load(("bot-user",), self._load_bot_user_id)
+
+    def forget_guild(self, guild_id: int, user_id: int) -> None:
+        """Drop what is cached of a server and of one member of it, to ask afresh."""
+        self._cache.drop(("guild", guild_id))
+        self._cache.drop(("member", guild_id, user_id))
+
     def bot_guild_ids(self) -> frozenset[int]:
         """The servers the bot is in."""
         return self._cache.get_or_load(("bot-guilds",), self._load_bot_guilds)
 
     def _get(self, path: str) -> Any | None:
         """GET a Discord path: its JSON, or None on 404 (and 403: the bot cannot see it)."""
+        return self._get_with_status(path)[1]
+
+    def _get_with_status(self, path: str) -> tuple[int, Any]:
+        """GET a Discord path: (200, its JSON), or (403 or 404, None)."""
         try:
             response = self._client.get(path)
         except httpx.HTTPError as exc:
             logger.warning("Discord lookup %s failed: %s", path, type(exc).__name__)
             raise DiscordUnavailable("Discord did not answer") from None
         if response.status_code in (403, 404):
-            return None
+            return response.status_code, None
         if response.status_code != 200:
             logger.warning("Discord lookup %s answered %d", path, response.status_code)
             raise DiscordUnavailable(f"Discord answered {response.status_code}")
-        return response.json()
+        return 200, response.json()
+
+    def _load_bot_user_id(self) -> int:
+        data = self._get("users/@me")
+        if not isinstance(data, dict) or "id" not in data:
+            raise DiscordUnavailable("Discord did not say who the bot is")
+        return int(data["id"])
 
     def _load_guild(self, guild_id: int) -> GuildFacts | None:
         data = self._get(f"guilds/{guild_id}")

@@ -88,3 +88,62 @@ def may_use_template(rights: Rights, allowed_role_ids: Iterable[int]) -> bool:
         return False
     allowed = frozenset(allowed_role_ids)
     return not allowed or rights.can_manage or bool(rights.role_ids & allowed)
+
+
+# What the bot needs in a channel to post a game's message: see it, write, show the embed.
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+POSTING_PERMISSIONS = (
+    (VIEW_CHANNEL, "View Channel"),
+    (SEND_MESSAGES, "Send Messages"),
+    (EMBED_LINKS, "Embed Links"),
+)
+EVERY_PERMISSION = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Overwrite:
+    """One of a channel's permission overwrites: for a role, or for one member."""
+
+    target_id: int
+    for_member: bool  # Discord's type 1; type 0 is a role (the server's id: @everyone)
+    allow: int
+    deny: int
+
+
+def channel_permissions(
+    member: Member, guild_bits: int, overwrites: Iterable[Overwrite], everyone_role_id: int
+) -> int:
+    """A member's permission bits in one channel, computed in Discord's documented order.
+
+    `guild_bits` are the member's server-wide bits (`role_permissions` with @everyone).
+    The owner and Administrator have every permission; otherwise the @everyone overwrite
+    applies, then the union of the member's role overwrites (deny, then allow), then the
+    overwrite for the member themself.
+    """
+    if member.is_owner or guild_bits & ADMINISTRATOR:
+        return EVERY_PERMISSION
+    found = list(overwrites)
+    bits = guild_bits
+    for overwrite in found:
+        if not overwrite.for_member and overwrite.target_id == everyone_role_id:
+            bits = (bits & ~overwrite.deny) | overwrite.allow
+    allow = deny = 0
+    for overwrite in found:
+        if not overwrite.for_member and overwrite.target_id in member.role_ids:
+            allow |= overwrite.allow
+            deny |= overwrite.deny
+    bits = (bits & ~deny) | allow
+    for overwrite in found:
+        if overwrite.for_member and overwrite.target_id == member.user_id:
+            bits = (bits & ~overwrite.deny) | overwrite.allow
+    return bits
+
+
+def missing_to_post(channel_bits: int) -> list[str]:
+    """The names of the posting permissions these bits lack; [] when a post can go out."""
+    if not channel_bits & VIEW_CHANNEL:
+        # Without View Channel Discord denies everything else in the channel too.
+        return [name for _, name in POSTING_PERMISSIONS]
+    return [name for bit, name in POSTING_PERMISSIONS if not channel_bits & bit]

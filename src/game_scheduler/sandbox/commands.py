@@ -457,5 +457,5 @@ async def bot_permissions(request: web.Request) -> web.Response:
     channel.bot_denied = deny
     event = "CHANNEL_CREATE" if created else "CHANNEL_UPDATE"
     await hub.dispatch(event, state.channel_payload(channel), intent=INTENT_GUILDS)
-    answer = {"channel_id": str(channel.id), "bot_permissions": str(channel.bot_permissions)}
+    answer = {"channel_id": str(channel.id), "bot_permissions": str(state.bot_permissions(channel))}
     return web.json_response(answer)

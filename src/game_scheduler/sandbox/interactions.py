@@ -71,7 +71,7 @@ def interaction_payload(
         "channel": state.channel_payload(channel),
         "token": record.token,
         "version": 1,
-        "app_permissions": str(channel.bot_permissions),
+        "app_permissions": str(state.bot_permissions(channel)),
         "locale": "en-US",
         "entitlements": [],
         "attachment_size_limit": payloads.ATTACHMENT_SIZE_LIMIT,

@@ -23,6 +23,9 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 # All permission bits Discord defines today, as the decimal string Discord sends.
 ALL_PERMISSIONS = str((1 << 51) - 1)
+# What @everyone may do in a server nobody described: everything but Administrator, which
+# would make Discord ignore channel overwrites (and so `/sandbox/bot-permissions`).
+EVERYONE_PERMISSIONS = str(((1 << 51) - 1) & ~(1 << 3))
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes
 
 
@@ -134,12 +137,12 @@ def guild_payload(guild_id: int, channels: list[JSON]) -> JSON:
         "premium_tier": 0,
         "preferred_locale": "en-US",
         "features": [],
-        # Discord's @everyone role has the guild's id; the sandbox grants it everything.
+        # Discord's @everyone role has the guild's id; the sandbox grants it all but admin.
         "roles": [
             {
                 "id": str(guild_id),
                 "name": "@everyone",
-                "permissions": ALL_PERMISSIONS,
+                "permissions": EVERYONE_PERMISSIONS,
                 "position": 0,
                 "color": 0,
                 "hoist": False,

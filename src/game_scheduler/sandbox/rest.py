@@ -134,8 +134,13 @@ async def get_member(request: web.Request) -> web.Response:
 
 @routes.get("/api/v10/channels/{channel_id}")
 async def get_channel(request: web.Request) -> web.Response:
-    """Return a channel; unknown ids become text channels of the sandbox guild."""
+    """Return a channel; unknown ids become text channels of the sandbox guild.
+
+    As Discord: a bot denied View Channel there gets 403 Missing Access, not the channel.
+    """
     channel = await _channel(request)
+    if channel.bot_denied & payloads.VIEW_CHANNEL:
+        raise DiscordError(403, 50001)
     return web.json_response(_state(request).channel_payload(channel))
 
 
@@ -150,7 +155,8 @@ async def trigger_typing(request: web.Request) -> web.Response:
 async def create_message(request: web.Request) -> web.Response:
     """Validate and store a new message, then dispatch MESSAGE_CREATE."""
     channel = await _channel(request)
-    if channel.bot_denied & (payloads.VIEW_CHANNEL | payloads.SEND_MESSAGES):
+    needed = payloads.VIEW_CHANNEL | payloads.SEND_MESSAGES
+    if channel.guild_id is not None and _state(request).bot_permissions(channel) & needed != needed:
         raise DiscordError(403, 50013)
     body = await read_json(request)
     validate_message_body(body, creating=True)

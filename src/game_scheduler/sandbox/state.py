@@ -10,7 +10,7 @@ from game_scheduler.sandbox import payloads
 from game_scheduler.sandbox.app_commands import CommandRegistry
 from game_scheduler.sandbox.errors import DiscordError
 from game_scheduler.sandbox.faults import FaultTable
-from game_scheduler.sandbox.guilds import SandboxGuild, guild_create_payload
+from game_scheduler.sandbox.guilds import ADMINISTRATOR, SandboxGuild, guild_create_payload
 from game_scheduler.sandbox.oauth_grants import OAuthStore
 from game_scheduler.sandbox.payloads import JSON
 from game_scheduler.sandbox.ratelimits import RateLimiter
@@ -42,11 +42,6 @@ class Channel:
     name: str | None = None
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     bot_denied: int = 0  # permission bits the bot lacks here (a member overwrite on the bot)
-
-    @property
-    def bot_permissions(self) -> int:
-        """The bot's permission bits in this channel."""
-        return int(payloads.ALL_PERMISSIONS) & ~self.bot_denied
 
 
 @dataclass
@@ -205,6 +200,21 @@ class SandboxState:
             )
             self.dm_channel_by_user[user_id] = channel_id
         return self.channels[channel_id]
+
+    def bot_permissions(self, channel: Channel) -> int:
+        """The bot's permission bits in a channel, as Discord computes them.
+
+        The server's @everyone (the bot has no roles of its own here), then the overwrite
+        `/sandbox/bot-permissions` put on the bot in this channel.
+        """
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+        if guild is not None:
+            base = guild.permissions_of(payloads.BOT_USER_ID)
+        else:
+            base = int(payloads.EVERYONE_PERMISSIONS)
+        if base & ADMINISTRATOR:
+            return int(payloads.ALL_PERMISSIONS)
+        return base & ~channel.bot_denied
 
     def channel_payload(self, channel: Channel) -> JSON:
         """Return a channel as Discord's REST API shows it."""

@@ -17,11 +17,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from game_scheduler.api.posting_check import PostingCheck, channel_of_game
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.status import status_label
 from game_scheduler.domain.validation import InvalidField
 from game_scheduler.games import service
-from game_scheduler.games.errors import AlreadyJoined, GameError, NotJoined, TransitionNotAllowed
+from game_scheduler.games.errors import (
+    AlreadyJoined,
+    GameError,
+    GameNotFound,
+    NotJoined,
+    TransitionNotAllowed,
+)
 from game_scheduler.web import forms
 from game_scheduler.web.deps import (
     PageError,
@@ -63,6 +70,7 @@ async def create_game(
     if not server.rights.can_host:
         raise refuse("Only the server's hosts and managers may create games here.")
     form = forms.read_form(posted)
+    posting: PostingCheck = request.app.state.posting_check
 
     def create() -> HTMLResponse | RedirectResponse:
         with web.api.session_factory.begin() as session:
@@ -71,6 +79,7 @@ async def create_game(
             if body is not None:
                 fields = {name: getattr(body, name) for name in type(body).model_fields}
                 try:
+                    posting.check(body.channel_id)  # the API's own check: a 422 on the channel
                     game = service.create_game(
                         session, service.NewGame(**fields), now=web.api.clock.now()
                     )
@@ -92,8 +101,17 @@ async def edit_game(
     posted = await request.form()
     check_csrf(viewer, posted.get("csrf_token"))
     form = forms.read_form(posted)
+    posting: PostingCheck = request.app.state.posting_check
 
     def save() -> HTMLResponse | RedirectResponse:
+        # Asked of Discord before the game's row is locked; said only if an edit is made.
+        cannot_post: InvalidField | None = None
+        try:
+            posting.check(channel_of_game(web.api.session_factory, game_id))
+        except InvalidField as exc:
+            cannot_post = exc
+        except GameNotFound:
+            pass  # visible_game below answers the 404 page
         with web.api.session_factory.begin() as session:
             game, server = visible_game(session, viewer, game_id, for_update=True)
             if not may_edit_game(viewer.user_id, server.rights, game.host_id):
@@ -104,6 +122,8 @@ async def edit_game(
                 return _see(f"/games/{game.id}", "saved")
             if changes is not None:
                 try:
+                    if cannot_post is not None:
+                        raise cannot_post
                     service.update_game(session, game.id, changes, now=web.api.clock.now())
                     return _see(f"/games/{game.id}", "saved")
                 except InvalidField as exc:

@@ -17,6 +17,7 @@ from game_scheduler.api.deps import Context, decode_cursor, encode_cursor
 from game_scheduler.api.errors import COMMON_RESPONSES, CONFLICT_RESPONSES, GAME_RESPONSES, ApiError
 from game_scheduler.api.game_access import check_may_create, check_may_edit, may_see, ownership
 from game_scheduler.api.identity import CurrentCaller
+from game_scheduler.api.posting_check import PostingChecker, channel_of_game
 from game_scheduler.api.schemas import (
     GameCreate,
     GameOut,
@@ -43,10 +44,15 @@ router = APIRouter(prefix="/api/v1/games", tags=["games"], dependencies=[Securit
     response_description="the new game; its Location header is its URL",
 )
 def create_game(
-    body: GameCreate, context: Context, caller: CurrentCaller, response: Response
+    body: GameCreate,
+    context: Context,
+    caller: CurrentCaller,
+    response: Response,
+    posting: PostingChecker,
 ) -> GameOut:
     """Create a game; its reminders and status changes are scheduled in the same commit."""
     check_may_create(caller, body.guild_id, body.host_id)
+    posting.check(body.channel_id)  # a channel the bot cannot post in: 422
     fields = {name: getattr(body, name) for name in GameCreate.model_fields}
     with context.session_factory.begin() as session:
         # What the request leaves out, the server's settings fill in.
@@ -108,13 +114,18 @@ def get_game(game_id: uuid.UUID, context: Context, caller: CurrentCaller) -> Gam
 
 @router.patch("/{game_id}", responses=CONFLICT_RESPONSES, summary="Edit a game")
 def update_game(
-    game_id: uuid.UUID, body: GameUpdate, context: Context, caller: CurrentCaller
+    game_id: uuid.UUID,
+    body: GameUpdate,
+    context: Context,
+    caller: CurrentCaller,
+    posting: PostingChecker,
 ) -> GameOut:
     """Change the fields sent; a new time or new reminders replace the pending schedule."""
     check_may_edit(caller, ownership(context.session_factory, game_id))
     changes = body.changes()
     if not changes:
         raise ApiError(422, "invalid_field", "send at least one field to change")
+    posting.check(channel_of_game(context.session_factory, game_id))
     with context.session_factory.begin() as session:
         game = service.update_game(session, game_id, changes, now=context.clock.now())
         return game_out(game, service.roster_of(game))
