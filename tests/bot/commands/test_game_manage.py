@@ -113,6 +113,33 @@ async def test_autocomplete_offers_only_games_the_person_may_change(
     assert {c["value"] for c in managed} == {str(mine), str(theirs)}
 
 
+def modal_fields(opened: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The modal's inputs by label."""
+    fields = {}
+    for row in opened["modal"]["components"]:
+        item = row.get("component") or row["components"][0]
+        fields[item["label"]] = item
+    return fields
+
+
+DETAILS = "Seats, duration, reminders"
+
+
+async def edit_through_the_modal(
+    world: World, server: Server, game_id: uuid.UUID, typed: dict[str, str]
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """Open the edit modal, type into inputs by label; the inputs as opened and the answer."""
+    opened = await run(world, server, "edit", server.host_id, game=str(game_id))
+    fields = modal_fields(opened)
+    result = await world.sandbox.submit_modal(
+        opened["interaction_id"],
+        opened["modal"]["custom_id"],
+        server.host_id,
+        {fields[label]["custom_id"]: value for label, value in typed.items()},
+    )
+    return fields, seen(result["response"])
+
+
 async def test_edit_opens_the_current_values_and_saves_changes(
     world: World, server: Server
 ) -> None:
@@ -121,19 +148,17 @@ async def test_edit_opens_the_current_values_and_saves_changes(
     assert opened["type"] == 9
     modal = opened["modal"]
     assert modal["title"] == "Edit Editable"
-    fields = {}
-    for row in modal["components"]:
-        item = row.get("component") or row["components"][0]
-        fields[item["label"]] = item
+    fields = modal_fields(opened)
     assert fields["Title"]["value"] == "Editable"
-    assert fields["Seats (empty: no limit)"]["value"] == "4"
+    assert fields[DETAILS]["value"] == "seats: 4\nduration:\nreminders: 1h, 15m"
     assert fields["Where"]["value"] == "Den"
+    assert fields["Description"].get("value", "") == ""
     result = await world.sandbox.submit_modal(
         opened["interaction_id"],
         modal["custom_id"],
         server.host_id,
         {
-            fields["Seats (empty: no limit)"]["custom_id"]: "6",
+            fields[DETAILS]["custom_id"]: "seats: 6",
             fields["When (in your time zone)"]["custom_id"]: "2027-06-01 18:00",
         },
     )
@@ -143,6 +168,34 @@ async def test_edit_opens_the_current_values_and_saves_changes(
     assert game.max_players == 6
     assert game.scheduled_at == datetime(2027, 6, 1, 22, 0, tzinfo=UTC)  # 18:00 in New York
     assert game.where == "Den"
+    assert game.reminder_minutes == [60, 15]  # a line left out keeps its value
+
+
+async def test_edit_changes_the_description_and_reminders(world: World, server: Server) -> None:
+    game_id = make_game(world, server, "Wordy", server.host_id, description="Old words")
+    fields, answer = await edit_through_the_modal(
+        world,
+        server,
+        game_id,
+        {"Description": "New words", DETAILS: "seats: 4\nduration: 2h\nreminders: 1d, 30m"},
+    )
+    assert fields["Description"]["value"] == "Old words"
+    assert "reminders 1d and 30m before" in answer
+    [game] = world.games(id=game_id)
+    assert (game.description, game.reminder_minutes) == ("New words", [1440, 30])
+    assert game.expected_duration_minutes == 120
+
+
+async def test_an_edit_with_a_line_i_do_not_know_changes_nothing(
+    world: World, server: Server
+) -> None:
+    game_id = make_game(world, server, "Odd line", server.host_id)
+    _, answer = await edit_through_the_modal(
+        world, server, game_id, {"Title": "Renamed", DETAILS: "players: 6"}
+    )
+    assert "`players: 6` as none of `seats:`" in answer
+    [game] = world.games(id=game_id)
+    assert (game.title, game.updated_at) == ("Odd line", game.created_at)
 
 
 async def test_an_edit_with_a_bad_time_changes_nothing(world: World, server: Server) -> None:

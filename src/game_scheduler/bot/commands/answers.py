@@ -45,6 +45,16 @@ def when(moment: datetime) -> str:
     return f"{timestamp(moment, 'F')} ({timestamp(moment, 'R')})"
 
 
+def stamp(moment: datetime) -> str:
+    """A moment as every reader's own full date and time."""
+    return timestamp(moment, "F")
+
+
+def safe_name(text: str) -> str:
+    """A name (a template's) shown literally, unable to ping anyone."""
+    return safe_text(truncate(text, 100), markdown=False)
+
+
 def title_of(game: GameSession) -> str:
     """The game's title, bold, safe to show."""
     return f"**{safe_text(truncate(game.title, 100), markdown=False)}**"

@@ -1,10 +1,15 @@
-"""The edit form (a modal with the game's current values) and the cancel confirmation."""
+"""The edit form (a modal with the game's current values) and the cancel confirmation.
+
+Discord allows five inputs in a modal; a game has seven things to edit. Title, when,
+where and description get one each, and seats, duration and reminders share the fifth
+as three labelled lines (`seats: 4`, `duration: 2h`, `reminders: 1h, 15m`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -31,6 +36,7 @@ class GameFields:
     reminders: str | None = None
     where: str | None = None
     description: str | None = None
+    unreadable: str | None = None  # why the details lines could not be read
 
     @staticmethod
     def local_text(game: GameSession, zone: str) -> str:
@@ -48,8 +54,42 @@ class GameFields:
             when=cls.local_text(game, zone),
             seats="" if game.max_players is None else str(game.max_players),
             duration="" if minutes is None else describe_minutes(minutes),
+            reminders=reminders_line(game.reminder_minutes),
             where=game.where or "",
+            description=game.description or "",
         )
+
+    def details(self) -> str:
+        """Seats, duration and reminders as the modal's lines."""
+        return "\n".join(f"{name}: {getattr(self, name) or ''}".rstrip() for name in DETAIL_LINES)
+
+    def with_details(self, text: str) -> GameFields:
+        """These fields with the modal's lines read back; a line left out keeps its value."""
+        found: dict[str, str] = {}
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition(":")
+            name = name.strip().lower()
+            if not sep or name not in DETAIL_LINES:
+                return replace(
+                    self,
+                    unreadable=f"I read the line `{truncate(line.strip(), 40)}` as none of "
+                    "`seats:`, `duration:` and `reminders:`. Nothing was changed.",
+                )
+            found[name] = value.strip()
+        return replace(self, **found)
+
+
+DETAIL_LINES = ("seats", "duration", "reminders")
+DETAILS_LABEL = "Seats, duration, reminders"
+
+
+def reminders_line(minutes: list[int]) -> str:
+    """`1d, 15m`, or `none`: reminders as `read_reminders` reads them back."""
+    if not minutes:
+        return "none"
+    return ", ".join(describe_minutes(m) for m in sorted(minutes, reverse=True))
 
 
 SubmitEdit = Callable[[discord.Interaction[Any], uuid.UUID, GameFields], Awaitable[None]]
@@ -72,37 +112,43 @@ class EditGameForm(discord.ui.Modal):
             placeholder="friday 8pm, 2027-01-15 20:00",
             max_length=100,
         )
-        self.seats_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(
-            label="Seats (empty: no limit)", default=current.seats, required=False, max_length=10
-        )
-        self.duration_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(
-            label="Duration", default=current.duration, required=False, max_length=20
-        )
         self.where_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(
-            label="Where",
-            default=current.where,
+            label="Where", default=current.where, required=False, max_length=WHERE_MAX
+        )
+        self.description_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(
+            label="Description",
+            default=current.description,
             required=False,
-            max_length=WHERE_MAX,
+            max_length=DESCRIPTION_MAX,
             style=discord.TextStyle.paragraph,
         )
+        self.details_input: discord.ui.TextInput[EditGameForm] = discord.ui.TextInput(
+            label=DETAILS_LABEL,
+            default=current.details(),
+            required=False,
+            max_length=200,
+            style=discord.TextStyle.paragraph,
+        )
+        self._current = current
         for item in (
             self.title_input,
             self.when_input,
-            self.seats_input,
-            self.duration_input,
             self.where_input,
+            self.description_input,
+            self.details_input,
         ):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         """Hand what was typed to the edit command."""
-        fields = GameFields(
+        typed = replace(
+            self._current,
             title=self.title_input.value,
             when=self.when_input.value,
-            seats=self.seats_input.value,
-            duration=self.duration_input.value,
             where=self.where_input.value,
+            description=self.description_input.value,
         )
+        fields = typed.with_details(self.details_input.value)
         await self._submit(interaction, self.game_id, fields)
 
 

@@ -18,6 +18,11 @@ from discord import app_commands
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.commands import answers
+from game_scheduler.bot.commands.creating import (
+    REPEAT_LABELS,
+    CreateRequest,
+    create_from_command,
+)
 from game_scheduler.bot.commands.forms import (
     DESCRIPTION_MAX,
     WHERE_MAX,
@@ -26,6 +31,7 @@ from game_scheduler.bot.commands.forms import (
     GameFields,
 )
 from game_scheduler.bot.commands.lookups import (
+    CHOICES_MAX,
     OPEN_STATUSES,
     changeable_games,
     find_game,
@@ -33,38 +39,28 @@ from game_scheduler.bot.commands.lookups import (
     may_change,
     upcoming_games,
 )
-from game_scheduler.bot.commands.people import (
-    Caller,
-    Facts,
-    default_channel,
-    default_duration,
-    default_reminders,
-    facts_of,
-    load_caller,
+from game_scheduler.bot.commands.people import Caller, Facts, facts_of, load_caller
+from game_scheduler.bot.commands.reading import (
+    Refusal,
+    check_length,
+    checked,
+    minutes,
+    reminders_of,
+    seats_of,
+    when_reason,
 )
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.roster import build_roster
-from game_scheduler.domain.validation import InvalidField
-from game_scheduler.domain.when import (
-    Unreadable,
-    describe_local,
-    read_duration,
-    read_reminders,
-    read_when,
-)
+from game_scheduler.domain.when import Unreadable, read_when
 from game_scheduler.games import service
+from game_scheduler.games import templates as template_store
 from game_scheduler.games.errors import GameError
-from game_scheduler.games.service import DEFAULT_REMINDER_MINUTES, NewGame
 
 T = TypeVar("T")
 LIST_LIMIT = 10
 # The bot needs these in a channel to post a game there.
 POSTING = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
-
-
-class Refusal(Exception):
-    """A command that cannot be done; its text is the answer. Raised inside a transaction."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +103,6 @@ def bot_can_post(interaction: discord.Interaction[Any], channel_id: int) -> bool
     return permissions >= POSTING
 
 
-def _when_reason(reading: Unreadable, caller: Caller) -> str:
-    return f"{reading.reason}. (Times are read in {caller.zone}; `/timezone` changes yours.)"
-
-
 class GameCommands(app_commands.Group):
     """The `/game` group."""
 
@@ -122,7 +114,7 @@ class GameCommands(app_commands.Group):
 
     @app_commands.command(name="create", description="Create a game in this channel")
     @app_commands.describe(
-        title="What is played",
+        title="What is played (a template may give it)",
         when="When it starts, in your time zone: friday 8pm, tomorrow 19:30, 2027-01-15 20:00",
         seats="How many can play (more join the waitlist)",
         duration="How long it lasts: 90m, 2h, 1h30",
@@ -130,102 +122,86 @@ class GameCommands(app_commands.Group):
         where="Where it happens (a voice channel, a table, a link)",
         description="More about the game",
         channel="Post it there instead of here",
+        repeat="Make it a series, at this time in the server's time zone",
+        template="Start from one of the server's templates",
+    )
+    @app_commands.choices(
+        repeat=[app_commands.Choice(name=label, value=key) for key, label in REPEAT_LABELS.items()]
     )
     async def create(
         self,
         interaction: discord.Interaction[Any],
-        title: str,
         when: str,
+        title: str | None = None,
         seats: int | None = None,
         duration: str | None = None,
         reminders: str | None = None,
         where: str | None = None,
         description: str | None = None,
         channel: discord.TextChannel | None = None,
+        repeat: str | None = None,
+        template: str | None = None,
     ) -> None:
-        """Create a game from what was typed."""
+        """Create a game (or a series) from what was typed."""
         facts = facts_of(interaction)
         if facts is None:
             await say(interaction, answers.NOT_IN_A_SERVER)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        fields = GameFields(
-            title=title,
-            when=when,
-            seats=None if seats is None else str(seats),
-            duration=duration,
-            reminders=reminders,
-            where=where,
-            description=description,
+        request = CreateRequest(
+            fields=GameFields(
+                title=title,
+                when=when,
+                seats=None if seats is None else str(seats),
+                duration=duration,
+                reminders=reminders,
+                where=where,
+                description=description,
+            ),
+            channel_id=channel.id if channel is not None else None,
+            template=template,
+            repeat=repeat,
         )
         try:
-            game_id, text = await self.deps.run(
-                lambda session: self._create(
+            created = await self.deps.run(
+                lambda session: create_from_command(
                     session,
                     facts,
-                    channel.id if channel is not None else None,
+                    request,
                     lambda channel_id: bot_can_post(interaction, channel_id),
-                    fields,
+                    now=self.deps.clock.now(),
                 )
             )
         except Refusal as refusal:
             await say(interaction, str(refusal))
             return
-        self.deps.on_game_changed(game_id)
-        await say(interaction, text)
+        for game_id in created.game_ids:
+            self.deps.on_game_changed(game_id)
+        await say(interaction, created.text)
 
-    def _create(
-        self,
-        session: Session,
-        facts: Facts,
-        channel_id: int | None,
-        can_post: Callable[[int], bool],
-        fields: GameFields,
-    ) -> tuple[uuid.UUID, str]:
-        now = self.deps.clock.now()
-        caller = load_caller(session, facts)
-        if not caller.rights.can_host:
-            raise Refusal(answers.CANNOT_HOST)
-        if channel_id is None:
-            channel_id = default_channel(session, facts.guild_id) or facts.channel_id
-        if not can_post(channel_id):
-            raise Refusal(
-                f"I cannot post in <#{channel_id}>: I need View Channel, Send Messages and "
-                "Embed Links there. Nothing was created."
+    @create.autocomplete("template")
+    async def template_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The server's templates this person may use, by name."""
+
+        def pick(session: Session, caller: Caller) -> list[app_commands.Choice[str]]:
+            found = template_store.usable_templates(
+                session, caller.guild_id, caller.rights, current
             )
-        reading = read_when(fields.when or "", now=now, zone=caller.zone)
-        if isinstance(reading, Unreadable):
-            raise Refusal(_when_reason(reading, caller))
-        minutes = _minutes(fields.duration, "duration")
-        if minutes is None:
-            minutes = default_duration(session, facts.guild_id)
-        reminder_minutes: Sequence[int] | None = _reminders(fields.reminders)
-        if reminder_minutes is None:
-            reminder_minutes = default_reminders(session, facts.guild_id)
-        _check_length("where", fields.where, WHERE_MAX)
-        _check_length("description", fields.description, DESCRIPTION_MAX)
-        new_game = NewGame(
-            guild_id=facts.guild_id,
-            channel_id=channel_id,
-            host_id=facts.user_id,
-            title=fields.title or "",
-            scheduled_at=reading.instant,
-            description=fields.description,
-            where=fields.where,
-            max_players=_seats(fields.seats),
-            expected_duration_minutes=minutes,
-            reminder_minutes=(
-                DEFAULT_REMINDER_MINUTES if reminder_minutes is None else reminder_minutes
-            ),
-        )
-        game = _checked(lambda: service.create_game(session, new_game, now=now), fields)
-        lines = [
-            f"Created {answers.summary(game)}",
-            f"I read `{fields.when}` in {caller.zone} as {describe_local(reading.local)}.",
-        ]
-        if reading.note:
-            lines.append(f"Note: {reading.note}.")
-        return game.id, "\n".join(lines)
+            return [app_commands.Choice(name=t.name, value=str(t.id)) for t in found[:CHOICES_MAX]]
+
+        return await self._choices(interaction, pick)
+
+    async def _choices(
+        self,
+        interaction: discord.Interaction[Any],
+        pick: Callable[[Session, Caller], list[app_commands.Choice[str]]],
+    ) -> list[app_commands.Choice[str]]:
+        facts = facts_of(interaction)
+        if facts is None:
+            return []
+        return await self.deps.run(lambda session: pick(session, load_caller(session, facts)))
 
     # list and mine ---------------------------------------------------------------------
 
@@ -311,6 +287,8 @@ class GameCommands(app_commands.Group):
         if game is None or not may_change(caller, game):
             raise Refusal("You may no longer change that game. Nothing was changed.")
         before = GameFields.of(game, caller.zone)
+        if fields.unreadable:
+            raise Refusal(fields.unreadable)
         changes: dict[str, Any] = {}
         note = None
         if fields.title != before.title:
@@ -318,19 +296,25 @@ class GameCommands(app_commands.Group):
         if fields.when != before.when:
             reading = read_when(fields.when or "", now=now, zone=caller.zone)
             if isinstance(reading, Unreadable):
-                raise Refusal(_when_reason(reading, caller) + " Nothing was changed.")
+                raise Refusal(when_reason(reading, caller) + " Nothing was changed.")
             changes["scheduled_at"] = reading.instant
             note = reading.note
         if fields.seats != before.seats:
-            changes["max_players"] = _seats(fields.seats)
+            changes["max_players"] = seats_of(fields.seats)
         if fields.duration != before.duration:
-            changes["expected_duration_minutes"] = _minutes(fields.duration, "duration")
+            changes["expected_duration_minutes"] = minutes(fields.duration, "duration")
+        if fields.reminders != before.reminders:
+            reminders = reminders_of(fields.reminders)
+            changes["reminder_minutes"] = [] if reminders is None else reminders
         if fields.where != before.where:
-            _check_length("where", fields.where, WHERE_MAX)
+            check_length("where", fields.where, WHERE_MAX)
             changes["where"] = fields.where or None
+        if fields.description != before.description:
+            check_length("description", fields.description, DESCRIPTION_MAX)
+            changes["description"] = fields.description or None
         if not changes:
             return f"Nothing to change: {answers.summary(game)}"
-        game = _checked(
+        game = checked(
             lambda: service.update_game(session, game_id, changes, now=now), fields, edit=True
         )
         lines = [f"Updated {answers.summary(game)}"]
@@ -418,75 +402,17 @@ class GameCommands(app_commands.Group):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         """The games the person may change, by title and date, in their time zone."""
-        facts = facts_of(interaction)
-        if facts is None:
-            return []
 
-        def work(session: Session) -> list[app_commands.Choice[str]]:
-            caller = load_caller(session, facts)
+        def pick(session: Session, caller: Caller) -> list[app_commands.Choice[str]]:
             return [
                 app_commands.Choice(name=_choice_name(g, caller.zone), value=str(g.id))
                 for g in changeable_games(session, caller, current)
             ]
 
-        return await self.deps.run(work)
+        return await self._choices(interaction, pick)
 
 
 # helpers ------------------------------------------------------------------------------
-
-
-def _checked(
-    change: Callable[[], GameSession], fields: GameFields, *, edit: bool = False
-) -> GameSession:
-    """Run a service change; a broken rule becomes a Refusal naming the option."""
-    try:
-        return change()
-    except InvalidField as error:
-        given = {
-            "title": fields.title,
-            "max_players": fields.seats,
-            "expected_duration_minutes": fields.duration,
-            "reminder_minutes": fields.reminders,
-        }.get(error.field)
-        tail = " Nothing was changed." if edit else " Nothing was created."
-        raise Refusal(answers.invalid_option(error, given) + tail) from error
-    except GameError as error:
-        raise Refusal(f"{error}. Nothing was changed.") from error
-
-
-def _check_length(option: str, text: str | None, limit: int) -> None:
-    if text is not None and len(text) > limit:
-        raise Refusal(
-            f"`{option}` must be at most {limit} characters (yours has {len(text)}). "
-            "Nothing was changed."
-        )
-
-
-def _seats(text: str | None) -> int | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise Refusal(f"`seats` must be a whole number, not `{text[:20]}`.") from None
-
-
-def _minutes(text: str | None, option: str) -> int | None:
-    if text is None or not text.strip():
-        return None
-    read = read_duration(text)
-    if isinstance(read, Unreadable):
-        raise Refusal(f"`{option}`: {read.reason}.")
-    return read
-
-
-def _reminders(text: str | None) -> list[int] | None:
-    if text is None or not text.strip():
-        return None
-    read = read_reminders(text)
-    if isinstance(read, Unreadable):
-        raise Refusal(f"`reminders`: {read.reason}.")
-    return read
 
 
 def _count(games: Sequence[GameSession]) -> str:

@@ -9,7 +9,7 @@ from discord import app_commands
 from sqlalchemy.orm import Session
 
 from game_scheduler.bot.commands import answers
-from game_scheduler.bot.commands.games import CommandDeps, Refusal, say
+from game_scheduler.bot.commands.games import CommandDeps, say
 from game_scheduler.bot.commands.people import (
     Facts,
     facts_of,
@@ -17,6 +17,7 @@ from game_scheduler.bot.commands.people import (
     load_caller,
     set_user_zone,
 )
+from game_scheduler.bot.commands.reading import Refusal
 from game_scheduler.domain.validation import InvalidField, check_reminder_minutes
 from game_scheduler.domain.when import Unreadable, matching_zones, read_reminders, zone_of
 
