@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from game_scheduler.api.posting_check import PostingCheck, channel_of_game
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.status import status_label
-from game_scheduler.domain.validation import InvalidField
+from game_scheduler.domain.validation import InvalidField, check_scheduled_at
+from game_scheduler.games import series as series_service
 from game_scheduler.games import service
 from game_scheduler.games.errors import (
     AlreadyJoined,
@@ -38,6 +39,7 @@ from game_scheduler.web.deps import (
     check_csrf,
     refuse,
     server_of,
+    server_zone,
     visible_game,
     zone_for,
 )
@@ -80,9 +82,16 @@ async def create_game(
                 fields = {name: getattr(body, name) for name in type(body).model_fields}
                 try:
                     posting.check(body.channel_id)  # the API's own check: a 422 on the channel
-                    game = service.create_game(
-                        session, service.NewGame(**fields), now=web.api.clock.now()
+                    now = web.api.clock.now()
+                    new_series = forms.to_series(
+                        form, body, server_zone(session, guild_id) or "UTC"
                     )
+                    if new_series is not None:
+                        check_scheduled_at(body.scheduled_at, now)
+                        series = series_service.create_series(session, new_series, now=now)
+                        first = series_service.games_of(session, series.id)[0]
+                        return _see(f"/games/{first.id}", "series")
+                    game = service.create_game(session, service.NewGame(**fields), now=now)
                     return _see(f"/games/{game.id}", "created")
                 except InvalidField as exc:
                     form.refuse(exc)

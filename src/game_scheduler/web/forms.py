@@ -18,7 +18,9 @@ from pydantic import BaseModel, ValidationError
 
 from game_scheduler.api.schemas import GameCreate, GameUpdate
 from game_scheduler.db.models import GameSession
+from game_scheduler.domain.recurrence import rule_for_repeat
 from game_scheduler.domain.validation import InvalidField
+from game_scheduler.games.series import NewSeries
 from game_scheduler.web.views import REMINDER_CHOICES
 
 TEXT_FIELDS = ("title", "description", "where", "signup_instructions")
@@ -31,6 +33,10 @@ FORM_FIELD = {
     "channel_id": "channel_id",
     "guild_id": "channel_id",
     "host_id": "title",
+    "rrule": "repeat",
+    "repeat": "repeat",
+    "timezone": "repeat",
+    "local_start": "when",
 }
 _PRESET_MINUTES = {str(m) for m, _ in REMINDER_CHOICES}
 _FRIENDLY = {
@@ -61,7 +67,10 @@ class GameForm:
 
 def read_form(form: Any) -> GameForm:
     """What the browser sent (a Starlette FormData), kept as typed."""
-    names = (*TEXT_FIELDS, "channel_id", "date", "time", "duration", "seats", "custom_reminders")
+    names = (
+        *TEXT_FIELDS,
+        *("channel_id", "date", "time", "duration", "seats", "custom_reminders", "repeat"),
+    )
     values = {name: str(form.get(name) or "") for name in names}
     return GameForm(values=values, reminders=[str(v) for v in form.getlist("reminders")])
 
@@ -101,6 +110,42 @@ def form_of(game: GameSession, zone: ZoneInfo) -> GameForm:
     )
     _set_reminders(form, game.reminder_minutes)
     return form
+
+
+def apply_template(form: GameForm, values: Mapping[str, Any]) -> None:
+    """Fill a new game's form from a template's values (`templates.game_values`)."""
+    for name in ("title", "description", "where"):
+        if name in values:
+            form.values[name] = str(values[name])
+    for name, form_field in (
+        ("channel_id", "channel_id"),
+        ("max_players", "seats"),
+        ("expected_duration_minutes", "duration"),
+    ):
+        if name in values:
+            form.values[form_field] = str(values[name])
+    if "reminder_minutes" in values:
+        _set_reminders(form, values["reminder_minutes"])
+
+
+def to_series(form: GameForm, body: GameCreate, server_zone: str) -> NewSeries | None:
+    """A new game's form with a "Repeat" choice as a series in the server's zone, or None.
+
+    The form's date and time are the first game; each later one keeps that wall-clock
+    time in the server's zone.
+    """
+    choice = form.values.get("repeat", "").strip()
+    if not choice:
+        return None
+    local_start = body.scheduled_at.astimezone(ZoneInfo(server_zone)).replace(tzinfo=None)
+    fields = {name: getattr(body, name) for name in type(body).model_fields}
+    fields.pop("scheduled_at")
+    return NewSeries(
+        **fields,
+        rrule=rule_for_repeat(choice, local_start),
+        timezone=server_zone,
+        local_start=local_start,
+    )
 
 
 def _set_reminders(form: GameForm, minutes: Sequence[int]) -> None:

@@ -7,6 +7,7 @@ Reading routes only; whatever changes something is in `actions.py`. Handlers are
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,13 +15,16 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from game_scheduler.calendar import tokens
-from game_scheduler.db.models import GameSession, GuildSettings
+from game_scheduler.db.models import GameSession, GameTemplate, GuildSettings
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
+from game_scheduler.games import templates as template_store
+from game_scheduler.games.errors import TemplateNotFound
 from game_scheduler.web import forms
 from game_scheduler.web.deps import (
     MaybeViewer,
+    PageError,
     SignedIn,
     Web,
     WebContext,
@@ -29,9 +33,11 @@ from game_scheduler.web.deps import (
     visible_game,
     zone_for,
 )
+from game_scheduler.web.series_pages import series_view
 from game_scheduler.web.viewer import ServerAccess, Viewer
 from game_scheduler.web.views import (
     REMINDER_CHOICES,
+    REPEAT_CHOICES,
     GameCard,
     game_card,
     game_view,
@@ -43,6 +49,9 @@ router = APIRouter(include_in_schema=False)
 
 FLASH = {
     "created": "Game created. The bot is posting it to Discord.",
+    "series": "Series created: the bot is posting its next games to Discord.",
+    "skipped": "This one is skipped; the series goes on.",
+    "ended": "The series has ended; its games that had not started are cancelled.",
     "saved": "Changes saved. The Discord message follows in a moment.",
     "joined": "You joined the game.",
     "left": "You left the game.",
@@ -196,6 +205,7 @@ def render_game(
         viewer=viewer,
         server=server,
         game=view,
+        series=series_view(session, viewer, server, game, zone, web.api.clock.now()),
         flash=flash,
         placeholder_name=placeholder_name,
         placeholder_error=placeholder_error,
@@ -228,9 +238,14 @@ def render_game_form(
     *,
     zone_name: str,
     game: GameSession | None = None,
+    templates: Sequence[tuple[str, str]] = (),
+    chosen_template: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The create or edit form, with what was typed and the errors beside each field."""
+    """The create or edit form, with what was typed and the errors beside each field.
+
+    A new game's form offers "Repeat" and, given `templates` ((id, name) pairs the viewer
+    may use), "Start from template"."""
     channels = web.directory.channels(server.guild_id)
     back = f"/servers/{server.guild_id}" if game is None else f"/games/{game.id}"
     locked = None
@@ -247,7 +262,9 @@ def render_game_form(
         channels=channels,
         channel_locked=locked,
         reminder_choices=REMINDER_CHOICES,
-        repeat_choices=(),
+        repeat_choices=REPEAT_CHOICES if game is None else (),
+        templates=templates,
+        chosen_template=chosen_template,
         heading="New game" if game is None else f"Edit {game.title}",
         submit="Create game" if game is None else "Save changes",
         action=f"{back}/games/new" if game is None else f"{back}/edit",
@@ -256,20 +273,54 @@ def render_game_form(
 
 
 @router.get("/servers/{guild_id}/games/new", response_class=HTMLResponse)
-def new_game_page(request: Request, guild_id: int, web: Web, viewer: SignedIn) -> HTMLResponse:
-    """The form for a new game, with the server's defaults."""
+def new_game_page(
+    request: Request,
+    guild_id: int,
+    web: Web,
+    viewer: SignedIn,
+    template: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    """The form for a new game, with the server's defaults, or a template's values."""
     server = server_of(viewer, guild_id)
     if not server.rights.can_host:
         raise refuse("Only the server's hosts and managers may create games here.")
     with web.api.session_factory() as session:
         defaults = server_defaults(session, guild_id)
         zone = zone_for(session, viewer, guild_id)
+        usable = template_store.usable_templates(session, guild_id, server.rights)
+        chosen = _chosen_template(session, guild_id, server, template) if template else None
     form = forms.blank_form(
         channel_id=defaults.default_channel_id,
         reminder_minutes=defaults.default_reminder_minutes or service.DEFAULT_REMINDER_MINUTES,
         duration_minutes=defaults.default_duration_minutes,
     )
-    return render_game_form(request, web, viewer, server, form, zone_name=zone.key)
+    if chosen is not None:
+        forms.apply_template(form, template_store.game_values(chosen))
+    return render_game_form(
+        request,
+        web,
+        viewer,
+        server,
+        form,
+        zone_name=zone.key,
+        templates=[(str(t.id), t.name) for t in usable],
+        chosen_template=str(chosen.id) if chosen is not None else "",
+    )
+
+
+def _chosen_template(
+    session: Session, guild_id: int, server: ServerAccess, value: str
+) -> GameTemplate:
+    """The template a new game starts from: this server's, one the viewer may use."""
+    try:
+        found = template_store.find_template(session, guild_id, value)
+    except TemplateNotFound:
+        raise PageError(
+            404, "No such template", "This server has no such template; choose one from the list."
+        ) from None
+    if not template_store.may_use(found, server.rights):
+        raise refuse("This template is kept for other host roles than yours.")
+    return found
 
 
 @router.get("/games/{game_id}/edit", response_class=HTMLResponse)

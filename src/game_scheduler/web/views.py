@@ -27,6 +27,13 @@ STATUS_LABELS = {
     GameStatus.CANCELLED: "Cancelled",
 }
 REMINDER_CHOICES = ((1440, "1 day"), (120, "2 hours"), (60, "1 hour"), (15, "15 minutes"))
+# The create form's "Repeat" choice: the value is `rule_for_repeat`'s.
+REPEAT_CHOICES = (
+    ("", "Does not repeat"),
+    ("weekly", "Every week"),
+    ("biweekly", "Every 2 weeks"),
+    ("monthly", "Monthly, on this weekday (e.g. the 3rd Friday)"),
+)
 
 
 @cache
