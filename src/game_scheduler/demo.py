@@ -19,9 +19,15 @@ from game_scheduler.config import Settings
 DEMO_GUILD = "900000000000000001"
 DEMO_CHANNEL = "900000000000000002"
 DEMO_HOST = "900000000000000003"
-DEMO_PLAYERS = ("900000000000000011", "900000000000000012", "900000000000000013")
-STARTS_IN = timedelta(minutes=2)
-FOLLOW_LIMIT = 6 * 60.0  # seconds; the demo game is over after about three minutes
+DEMO_PLAYERS = (
+    "900000000000000011",
+    "900000000000000012",
+    "900000000000000013",
+    "900000000000000014",
+)
+STARTS_IN = timedelta(minutes=3)
+CHECKIN_MINUTES = 2  # the check-in DMs go out a minute after the demo starts
+FOLLOW_LIMIT = 7 * 60.0  # seconds; the demo game is over after about four minutes
 
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
@@ -119,16 +125,21 @@ def run_demo(
                 "expected_duration_minutes": 1,
                 "max_players": 2,
                 "reminder_minutes": [1],
+                "checkin_minutes": CHECKIN_MINUTES,
             },
         )
         game_id = game["id"]
         for player in DEMO_PLAYERS:
             api.call("POST", f"/api/v1/games/{game_id}/participants", json={"user_id": player})
+        # A seated player leaves: the first on the waitlist is promoted and told by DM.
+        api.call("DELETE", f"/api/v1/games/{game_id}/participants/{DEMO_PLAYERS[0]}")
         print(
             f"Created game {game_id}, starting at {starts:%H:%M:%S} UTC with"
-            f" {len(DEMO_PLAYERS)} players (the last one on the waitlist).\n"
-            "Watch it on the sandbox page: the post now, the reminder DMs in about a minute,"
-            " IN_PROGRESS in two, COMPLETED in three.",
+            f" {len(DEMO_PLAYERS)} players on two seats; player {DEMO_PLAYERS[0][-2:]} left,"
+            f" so {DEMO_PLAYERS[2][-2:]} moved up from the waitlist (see their DM).\n"
+            "Watch it on the sandbox page: the post now, the check-in DMs (I'm coming / Can't"
+            " make it) in a minute, the reminders in two, IN_PROGRESS in three, COMPLETED in"
+            " four.",
             flush=True,
         )
         if not follow:
@@ -136,8 +147,10 @@ def run_demo(
         status = game["status"]
         print(f"  {datetime.now(UTC):%H:%M:%S}  {status}", flush=True)
         deadline = time.monotonic() + FOLLOW_LIMIT
+        checkin = _CheckinAnswers(_read_state(state_path).get("sandbox_url"), game_id)
         while status != "COMPLETED" and time.monotonic() < deadline:
             time.sleep(1)
+            checkin.answer_when_asked()
             current = api.call("GET", f"/api/v1/games/{game_id}")["status"]
             if current != status:
                 status = current
@@ -146,3 +159,44 @@ def run_demo(
         print("The game did not complete in time: are the scheduler and the bot running?")
         return 1
     return 0
+
+
+class _CheckinAnswers:
+    """Presses the check-in buttons on the sandbox as the players would: one is coming, the
+    other cannot make it, which frees the seat for the last one waiting."""
+
+    def __init__(self, sandbox_url: str | None, game_id: str) -> None:
+        self._url = sandbox_url.rstrip("/") if sandbox_url else None
+        self._game_id = game_id
+        self._answers = {DEMO_PLAYERS[1]: "I'm coming", DEMO_PLAYERS[2]: "Can't make it"}
+
+    def answer_when_asked(self) -> None:
+        if self._url is None or not self._answers:
+            return
+        try:
+            with httpx.Client(base_url=self._url, timeout=5) as sandbox:
+                dms = sandbox.get("/sandbox/state").json().get("dms", {})
+                for player, label in list(self._answers.items()):
+                    button = self._button(dms.get(player, []), label)
+                    if button is None:
+                        continue
+                    message_id, custom_id = button
+                    body = {"message_id": message_id, "custom_id": custom_id, "user_id": player}
+                    answer = sandbox.post("/sandbox/click", json=body).json()
+                    said = answer.get("response", {}).get("content", "")
+                    print(
+                        f"  {datetime.now(UTC):%H:%M:%S}  player {player[-2:]}: {label}: {said}",
+                        flush=True,
+                    )
+                    del self._answers[player]
+        except (httpx.HTTPError, ValueError):
+            return  # no sandbox (a real Discord): people press the buttons themselves
+
+    def _button(self, messages: list[dict[str, Any]], label: str) -> tuple[str, str] | None:
+        for message in messages:
+            for row in message.get("components", []):
+                for component in row.get("components", []):
+                    custom_id = str(component.get("custom_id", ""))
+                    if component.get("label") == label and self._game_id in custom_id:
+                        return str(message["id"]), custom_id
+        return None

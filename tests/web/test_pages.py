@@ -300,3 +300,24 @@ async def test_a_person_sets_their_own_time_zone(
         row = s.get(UserSettings, MEMBER)
         assert row is not None
         assert row.timezone == "Asia/Tokyo"
+
+
+async def test_a_person_turns_reminder_dms_off_and_on(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    signed_in.viewer = MEMBER_VIEWER
+    home = await browser_client.get("/")
+    assert "Send me reminders, check-ins and join confirmations" in home.text
+    assert 'name="dm_reminders" value="on" checked' in home.text
+
+    off = await browser_client.post("/me/reminders", data={"csrf_token": CSRF})
+    assert off.headers["location"] == "/?done=reminders"
+    with session_factory() as s:
+        row = s.get(UserSettings, MEMBER)
+        assert row is not None
+        assert row.dm_reminders is False
+    await browser_client.post("/me/reminders", data={"csrf_token": CSRF, "dm_reminders": "on"})
+    with session_factory() as s:
+        row = s.get(UserSettings, MEMBER)
+        assert row is not None
+        assert row.dm_reminders is True

@@ -136,6 +136,9 @@ MaxPlayers = Annotated[int, Field(ge=1, le=MAX_PLAYERS_LIMIT), BeforeValidator(_
 DurationMinutes = Annotated[
     int, Field(ge=1, le=MAX_DURATION_MINUTES), BeforeValidator(_whole_number)
 ]
+CheckinMinutes = Annotated[
+    int, Field(ge=1, le=MAX_REMINDER_MINUTES), BeforeValidator(_whole_number)
+]
 ReminderMinutes = Annotated[
     list[Annotated[int, Field(ge=1, le=MAX_REMINDER_MINUTES), BeforeValidator(_whole_number)]],
     Field(max_length=MAX_REMINDERS, json_schema_extra={"uniqueItems": True}),
@@ -167,6 +170,19 @@ class GameCreate(_Request):
     )
     reminder_minutes: ReminderMinutes = Field(
         default=[60, 15], description="distinct, minutes before the start; [] for none"
+    )
+    checkin_minutes: CheckinMinutes | None = Field(
+        default=None,
+        description="minutes before the start confirmed players are asked to check in;"
+        " left out: the server's setting; null: no check-in",
+    )
+    release_minutes: CheckinMinutes | None = Field(
+        default=None,
+        description="minutes before the start unanswered seats go to the waitlist (less than"
+        " checkin_minutes); null: they keep their seats",
+    )
+    min_players: MaxPlayers | None = Field(
+        default=None, description="fewer confirmed players at check-in: the host is told"
     )
 
 
@@ -220,6 +236,9 @@ class GameUpdate(_Request):
     max_players: MaxPlayers | None = None
     expected_duration_minutes: DurationMinutes | None = None
     reminder_minutes: ReminderMinutes | None = None
+    checkin_minutes: CheckinMinutes | None = None
+    release_minutes: CheckinMinutes | None = None
+    min_players: MaxPlayers | None = None
 
     @field_validator(*_REQUIRED_ON_PATCH, mode="before")
     @classmethod
@@ -271,6 +290,9 @@ class GameOut(BaseModel):
     expected_duration_minutes: int | None
     max_players: int | None
     reminder_minutes: list[int]
+    checkin_minutes: int | None = None
+    release_minutes: int | None = None
+    min_players: int | None = None
     status: GameStatus
     created_at: datetime
     updated_at: datetime
@@ -349,6 +371,9 @@ def game_out(game: GameSession, roster: Roster[GameParticipant]) -> GameOut:
         expected_duration_minutes=game.expected_duration_minutes,
         max_players=game.max_players,
         reminder_minutes=list(game.reminder_minutes),
+        checkin_minutes=game.checkin_minutes,
+        release_minutes=game.release_minutes,
+        min_players=game.min_players,
         status=GameStatus(game.status),
         created_at=game.created_at,
         updated_at=game.updated_at,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from game_scheduler.api.schemas import DurationMinutes, ReminderMinutes, Snowflake
 
@@ -73,6 +73,14 @@ class GuildSettingsOut(BaseModel):
     scheduled_events_error: str | None = Field(
         description="why the bot could not create Discord events here (read only), if it could not"
     )
+    checkin_enabled: bool = Field(
+        default=False, description="new games ask players to check in (off by default)"
+    )
+    checkin_minutes: int = Field(default=120, description="minutes before the start")
+    release_enabled: bool = Field(
+        default=False, description="unanswered seats go to the waitlist at release_minutes"
+    )
+    release_minutes: int = Field(default=30, description="minutes before the start")
 
 
 class GuildSettingsUpdate(_Request):
@@ -84,3 +92,7 @@ class GuildSettingsUpdate(_Request):
     default_reminder_minutes: ReminderMinutes | None = None
     default_duration_minutes: DurationMinutes | None = None
     scheduled_events_enabled: StrictBool | None = None
+    checkin_enabled: StrictBool | None = None
+    checkin_minutes: Annotated[StrictInt, Field(ge=1, le=10_080)] | None = None
+    release_enabled: StrictBool | None = None
+    release_minutes: Annotated[StrictInt, Field(ge=1, le=10_080)] | None = None

@@ -190,7 +190,8 @@ def _with_server_checkin(session: Session, values: dict[str, Any]) -> dict[str, 
         guild = session.get(GuildSettings, values["guild_id"])
         if guild is not None and guild.checkin_enabled:
             values["checkin_minutes"] = guild.checkin_minutes
-            if guild.release_enabled and values["release_minutes"] is None:
+            release = guild.release_enabled and guild.release_minutes < guild.checkin_minutes
+            if release and values["release_minutes"] is None:
                 values["release_minutes"] = guild.release_minutes
     check_checkin(values["checkin_minutes"], values["release_minutes"], values["min_players"])
     return values

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from game_scheduler.calendar.tokens import calendar_token_for, new_calendar_token
 from game_scheduler.db.models import GuildSettings, UserSettings
+from game_scheduler.domain.checkin import DEFAULT_CHECKIN_MINUTES, DEFAULT_RELEASE_MINUTES
 from game_scheduler.domain.recurrence import check_timezone
 from game_scheduler.domain.validation import (
     InvalidField,
@@ -32,6 +33,10 @@ GUILD_FIELDS = frozenset(
         "default_reminder_minutes",
         "default_duration_minutes",
         "scheduled_events_enabled",
+        "checkin_enabled",
+        "checkin_minutes",
+        "release_enabled",
+        "release_minutes",
     }
 )
 USER_FIELDS = frozenset({"timezone", "dm_reminders"})
@@ -40,6 +45,12 @@ USER_FIELDS = frozenset({"timezone", "dm_reminders"})
 def _check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidField(name, "must be true or false")
+    return value
+
+
+def _check_minutes(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_080:
+        raise InvalidField(name, "must be 1 to 10080 minutes")
     return value
 
 
@@ -56,6 +67,10 @@ _GUILD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "default_reminder_minutes": lambda v: None if v is None else check_reminder_minutes(list(v)),
     "default_duration_minutes": lambda v: None if v is None else check_duration(v),
     "scheduled_events_enabled": lambda v: _check_flag("scheduled_events_enabled", v),
+    "checkin_enabled": lambda v: _check_flag("checkin_enabled", v),
+    "checkin_minutes": lambda v: _check_minutes("checkin_minutes", v),
+    "release_enabled": lambda v: _check_flag("release_enabled", v),
+    "release_minutes": lambda v: _check_minutes("release_minutes", v),
 }
 
 
@@ -77,6 +92,10 @@ def read_guild_settings(session: Session, guild_id: int) -> GuildSettings:
         default_duration_minutes=None,
         scheduled_events_enabled=True,
         scheduled_events_error=None,
+        checkin_enabled=False,
+        checkin_minutes=DEFAULT_CHECKIN_MINUTES,
+        release_enabled=False,
+        release_minutes=DEFAULT_RELEASE_MINUTES,
     )
 
 

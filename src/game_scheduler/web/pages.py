@@ -61,6 +61,7 @@ FLASH = {
     "cancelled": "Game cancelled. The Discord message says so too.",
     "settings": "Settings saved.",
     "zone": "Your time zone is saved.",
+    "reminders": "Your reminder setting is saved.",
     "calendar": "Here is your new calendar link. The old one no longer works: add this one.",
 }
 SHOW_CHOICES = (("all", "Upcoming and recent"), ("upcoming", "Upcoming"), ("recent", "Recent"))

@@ -28,10 +28,12 @@ def viewer_from_session(request: Request) -> Viewer | None:
     with web.api.session_factory() as session:
         own = session.get(UserSettings, caller.user_id)
         zone = own.timezone if own is not None else None
+        dm_reminders = own.dm_reminders if own is not None else True
     return Viewer(
         user_id=caller.user_id,
         username=caller.username or str(caller.user_id),
         csrf_token=caller.csrf_token or "",
         timezone=zone,
+        dm_reminders=dm_reminders,
         servers=servers,
     )

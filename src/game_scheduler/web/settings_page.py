@@ -187,6 +187,22 @@ async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response
     return RedirectResponse("/?done=zone", status_code=303)
 
 
+@router.post("/me/reminders")
+async def save_my_reminders(request: Request, web: Web, viewer: SignedIn) -> Response:
+    """Turn my reminder DMs on or off (an unchecked box is not sent: off)."""
+    posted = await request.form()
+    check_csrf(viewer, posted.get("csrf_token"))
+    wanted = posted.get("dm_reminders") == "on"
+
+    def save() -> None:
+        with web.api.session_factory.begin() as session:
+            changes = {"dm_reminders": wanted}
+            update_user_settings(session, viewer.user_id, changes, now=web.api.clock.now())
+
+    await run_in_threadpool(save)
+    return RedirectResponse("/?done=reminders", status_code=303)
+
+
 @router.post("/me/calendar-token")
 async def new_calendar_link(request: Request, web: Web, viewer: SignedIn) -> Response:
     """Give me a new calendar feed URL; the old one answers 404 from now on."""

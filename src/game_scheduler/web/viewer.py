@@ -26,6 +26,7 @@ class Viewer:
     username: str
     csrf_token: str
     timezone: str | None = None
+    dm_reminders: bool = True  # `/reminders on|off`, the switch on the home page
     servers: tuple[ServerAccess, ...] = field(default=())
 
     def server(self, guild_id: int) -> ServerAccess | None:

@@ -130,7 +130,13 @@ async def test_a_plain_member_may_not_change_settings(world: World, server: Serv
 
 async def test_registering_again_writes_nothing(world: World) -> None:
     state = await world.sandbox.state()
-    assert sorted(state["commands"]["global"]) == ["calendar", "game", "settings", "timezone"]
+    assert sorted(state["commands"]["global"]) == [
+        "calendar",
+        "game",
+        "reminders",
+        "settings",
+        "timezone",
+    ]
     writes = state["commands"]["overwrites"]
     assert await register_commands(world.bot.command_tree) == []
     assert (await world.sandbox.state())["commands"]["overwrites"] == writes
@@ -141,5 +147,5 @@ async def test_commands_can_be_registered_per_guild(world: World) -> None:
     assert await register_commands(world.bot.command_tree, [guild_id]) == [str(guild_id)]
     state = await world.sandbox.state()
     registered = sorted(state["commands"]["guilds"][str(guild_id)])
-    assert registered == ["calendar", "game", "settings", "timezone"]
+    assert registered == ["calendar", "game", "reminders", "settings", "timezone"]
     assert await register_commands(world.bot.command_tree, [guild_id]) == []

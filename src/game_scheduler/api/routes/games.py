@@ -64,6 +64,7 @@ def create_game(
             fields["reminder_minutes"] = list(defaults.default_reminder_minutes)
         if "expected_duration_minutes" not in body.model_fields_set:
             fields["expected_duration_minutes"] = defaults.default_duration_minutes
+        fields["server_checkin"] = "checkin_minutes" not in body.model_fields_set
         game = service.create_game(session, service.NewGame(**fields), now=context.clock.now())
         result = game_out(game, service.roster_of(game))
     response.headers["Location"] = f"{router.prefix}/{result.id}"
@@ -137,9 +138,22 @@ def update_game(
     summary="Cancel a game",
     response_description="the cancelled game",
 )
-def cancel_game(game_id: uuid.UUID, context: Context, caller: CurrentCaller) -> GameOut:
+def cancel_game(
+    game_id: uuid.UUID,
+    context: Context,
+    caller: CurrentCaller,
+    reason: Annotated[
+        str | None, Query(max_length=500, description="told to the players with the news")
+    ] = None,
+) -> GameOut:
     """Cancel a game that has not ended; its pending reminders and status changes go."""
     check_may_edit(caller, ownership(context.session_factory, game_id))
     with context.session_factory.begin() as session:
-        game = service.cancel_game(session, game_id, now=context.clock.now())
+        game = service.cancel_game(
+            session,
+            game_id,
+            now=context.clock.now(),
+            cancelled_by=caller.user_id,
+            reason=reason,
+        )
         return game_out(game, service.roster_of(game))

@@ -54,6 +54,10 @@ def _out(row: GuildSettings) -> GuildSettingsOut:
         default_duration_minutes=row.default_duration_minutes,
         scheduled_events_enabled=row.scheduled_events_enabled,
         scheduled_events_error=row.scheduled_events_error,
+        checkin_enabled=row.checkin_enabled,
+        checkin_minutes=row.checkin_minutes,
+        release_enabled=row.release_enabled,
+        release_minutes=row.release_minutes,
     )
 
 

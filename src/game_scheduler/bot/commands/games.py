@@ -325,8 +325,13 @@ class GameCommands(app_commands.Group):
     # cancel ----------------------------------------------------------------------------
 
     @app_commands.command(name="cancel", description="Cancel a game you host or manage")
-    @app_commands.describe(game="The game to cancel")
-    async def cancel(self, interaction: discord.Interaction[Any], game: str) -> None:
+    @app_commands.describe(game="The game to cancel", reason="Told to the players (optional)")
+    async def cancel(
+        self,
+        interaction: discord.Interaction[Any],
+        game: str,
+        reason: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
         """Ask for confirmation before cancelling."""
         facts = facts_of(interaction)
         if facts is None:
@@ -340,7 +345,9 @@ class GameCommands(app_commands.Group):
         except Refusal as refusal:
             await say(interaction, str(refusal))
             return
-        confirmation = CancelConfirmation(facts.user_id, lambda: self._cancel(facts, game_id))
+        confirmation = CancelConfirmation(
+            facts.user_id, lambda: self._cancel(facts, game_id, reason)
+        )
         await say(interaction, question, view=confirmation)
 
     def _cancel_question(self, session: Session, facts: Facts, value: str) -> tuple[uuid.UUID, str]:
@@ -353,14 +360,20 @@ class GameCommands(app_commands.Group):
             "This cannot be undone."
         )
 
-    async def _cancel(self, facts: Facts, game_id: uuid.UUID) -> str:
+    async def _cancel(self, facts: Facts, game_id: uuid.UUID, reason: str | None = None) -> str:
         def work(session: Session) -> str:
             caller = load_caller(session, facts)
             game = find_game(session, caller, str(game_id))
             if game is None or not may_change(caller, game):
                 raise Refusal("You may no longer cancel that game. Nothing was changed.")
             try:
-                cancelled = service.cancel_game(session, game_id, now=self.deps.clock.now())
+                cancelled = service.cancel_game(
+                    session,
+                    game_id,
+                    now=self.deps.clock.now(),
+                    cancelled_by=facts.user_id,
+                    reason=reason,
+                )
             except GameError as exc:
                 raise Refusal(f"{answers.title_of(game)} cannot be cancelled: {exc}.") from exc
             return (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.commands.calendar import calendar_command
 from game_scheduler.bot.commands.games import CommandDeps, GameCommands, say
+from game_scheduler.bot.commands.reminders import reminders_command
 from game_scheduler.bot.commands.server import settings_command, timezone_command
 from game_scheduler.clock import Clock
 
@@ -60,7 +61,7 @@ def build_command_tree(
     *,
     public_url: str = "http://127.0.0.1:8000",
 ) -> GameCommandTree:
-    """The tree with `/game`, `/timezone`, `/settings` and `/calendar`, attached to the client."""
+    """The tree with `/game`, `/timezone`, `/settings`, `/calendar` and `/reminders`."""
     deps = CommandDeps(sessions, clock, on_game_changed, public_url=public_url.rstrip("/"))
     tree = GameCommandTree(client)
     commands = (
@@ -68,6 +69,7 @@ def build_command_tree(
         timezone_command(deps),
         settings_command(deps),
         calendar_command(deps),
+        reminders_command(deps),
     )
     for command in commands:
         # Servers only: in a DM there are no roles, no server zone and no channel to post in.
