@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     discord_bot_token: SecretStr | None = None
     discord_api_base: str = ""
+    # REST requests per second the bot allows itself: under Discord's global 50, see
+    # docs/bot.md; raise it only with a raised limit from Discord.
+    discord_requests_per_second: float = Field(default=46.0, gt=0, le=10_000)
     api_token: SecretStr | None = None
     scheduler_max_timeout: float = Field(default=900.0, gt=0)  # seconds
     scheduler_batch_size: int = Field(default=500, ge=1, le=10_000)

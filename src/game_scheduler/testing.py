@@ -177,6 +177,7 @@ def prefixed_topology(prefix: str, *, delivery_limit: int = 5) -> Topology:
         dead_letter_exchange=f"{prefix}{base.dead_letter_exchange}",
         dead_letter_queue=f"{prefix}{base.dead_letter_queue}",
         delivery_limit=delivery_limit,
+        fresh_queue=f"{prefix}{base.fresh_queue}",
     )
 
 

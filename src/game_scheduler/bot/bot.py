@@ -28,11 +28,13 @@ from game_scheduler.bot.checkin_presses import CheckinPresses
 from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
+from game_scheduler.bot.events.fast_path import EventTriage
 from game_scheduler.bot.events.handlers import EventHandlers
 from game_scheduler.bot.metrics import BotMetrics, install_rate_limit_counter
 from game_scheduler.bot.post_errors import games_with_post_errors
 from game_scheduler.bot.presses import GamePresses
 from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.bot.request_scheduler import DEFAULT_RATE, RequestScheduler
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
 from game_scheduler.bot.views.checkin_view import CHECKIN_ITEMS
 from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS
@@ -40,7 +42,7 @@ from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
 from game_scheduler.log_config import configure_logging
-from game_scheduler.messaging.consumer import EventConsumer
+from game_scheduler.messaging.consumer import DEFAULT_PREFETCH, EventConsumer
 from game_scheduler.messaging.dedup import forget_processed_before
 from game_scheduler.messaging.metrics import ConsumerMetrics
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology
@@ -67,12 +69,17 @@ class GameBot(discord.Client):
         clock: Clock,
         topology: Topology = DEFAULT_TOPOLOGY,
         heartbeat: Heartbeat | None = None,
-        prefetch: int = 32,
+        prefetch: int = DEFAULT_PREFETCH,
         guild_ready_timeout: float = 2.0,  # seconds discord.py waits for guilds before READY
         command_guild_ids: Sequence[int] = (),  # register slash commands there, not globally
         public_url: str = "http://127.0.0.1:8000",
         registry: CollectorRegistry | None = None,  # None: a registry of its own (tests)
+        requests_per_second: float = DEFAULT_RATE,  # the global budget the bot allows itself
     ) -> None:
+        registry = CollectorRegistry() if registry is None else registry
+        self.metrics = BotMetrics.create(registry)
+        # Every REST request waits here for its turn (the aiohttp trace hook below).
+        self.request_scheduler = RequestScheduler(requests_per_second, metrics=self.metrics)
         # The bot never joins voice: discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -81,12 +88,16 @@ class GameBot(discord.Client):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            http_trace=self.request_scheduler.trace_config(discord.http.Route.BASE),
         )
-        registry = CollectorRegistry() if registry is None else registry
-        self.metrics = BotMetrics.create(registry)
         self.messenger = DirectMessenger(self, sessions, metrics=self.metrics)
         self.refresher = MessageRefresher(
-            self, sessions, public_url=public_url, metrics=self.metrics, messenger=self.messenger
+            self,
+            sessions,
+            public_url=public_url,
+            metrics=self.metrics,
+            messenger=self.messenger,
+            now=clock.now,
         )
         self.scheduled_events = ScheduledEventMirror(self, sessions, clock, public_url=public_url)
         self.event_handlers = EventHandlers(
@@ -107,6 +118,7 @@ class GameBot(discord.Client):
             self.event_handlers.consumer_handlers(),
             topology=topology,
             prefetch=prefetch,
+            triage=EventTriage(sessions, self.refresher),
             metrics=ConsumerMetrics.create(registry),
         )
         self.heartbeat = heartbeat or Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)
@@ -257,6 +269,7 @@ class GameBot(discord.Client):
                 await task
         self._background.clear()
         await super().close()
+        self.request_scheduler.close()
 
 
 def build_bot(
@@ -286,6 +299,7 @@ def build_bot(
         command_guild_ids=settings.discord_guild_ids,
         public_url=settings.public_url,
         registry=registry,
+        requests_per_second=settings.discord_requests_per_second,
     )
 
 

@@ -9,6 +9,11 @@ repeat within minutes with the first message instead of a second DM.
 
 Players whose DMs are closed (403, code 50007) are remembered for the life of the process
 and mentioned together in one message in the game's channel instead.
+
+A DM channel is opened once per user (`POST /users/@me/channels`) and its id remembered
+(up to `DM_CHANNELS_KEPT` users, most recent first), so a reminder costs one request per
+player, not two. The requests go out at the urgency of the caller's context (a reminder
+handler sends at `Urgency.REMINDER`, see `bot/request_scheduler.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 DMS_CLOSED_CODE = 50007
 DM_CONCURRENCY = 5  # DMs in flight at once; discord.py queues the rest per rate limit
+DM_CHANNELS_KEPT = 100_000  # users whose DM channel id is remembered
+UNKNOWN_CHANNEL_CODE = 10003
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,38 @@ class DirectMessenger:
         self._metrics = metrics or BotMetrics.unregistered()
         self.dms_closed: set[int] = set()  # users seen answering 50007, for this process
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, holders
+        self._dm_channels: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id
+
+    async def dm_channel(self, user_id: int) -> discord.abc.Messageable:
+        """The DM channel with a user: opened on first use, then remembered."""
+        known = self._dm_channels.get(user_id)
+        if known is not None:
+            self._dm_channels.move_to_end(user_id)
+            return self._client.get_partial_messageable(known, type=discord.ChannelType.private)
+        channel = await self._client.create_dm(discord.Object(id=user_id))
+        self._dm_channels[user_id] = channel.id
+        while len(self._dm_channels) > DM_CHANNELS_KEPT:
+            self._dm_channels.popitem(last=False)
+        return channel
+
+    async def _send_to_user(
+        self, user_id: int, text: str, nonce: str, view: discord.ui.View | None = None
+    ) -> None:
+        async def send(channel: discord.abc.Messageable) -> None:
+            mentions = discord.AllowedMentions.none()
+            if view is not None:
+                await channel.send(text, nonce=nonce, allowed_mentions=mentions, view=view)
+            else:
+                await channel.send(text, nonce=nonce, allowed_mentions=mentions)
+
+        try:
+            await send(await self.dm_channel(user_id))
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL_CODE or user_id not in self._dm_channels:
+                raise
+            # The remembered channel is gone: open it anew, once.
+            del self._dm_channels[user_id]
+            await send(await self.dm_channel(user_id))
 
     async def deliver(
         self,
@@ -159,15 +199,9 @@ class DirectMessenger:
     async def _send_dm(self, kind: str, recipient: Recipient, key: str) -> bool:
         """Send one DM; False when the user's DMs are closed."""
         try:
-            channel = await self._client.create_dm(discord.Object(id=recipient.user_id))
-            mentions = discord.AllowedMentions.none()
-            nonce = nonce_for(key)
-            if recipient.view is not None:
-                await channel.send(
-                    recipient.text, nonce=nonce, allowed_mentions=mentions, view=recipient.view
-                )
-            else:
-                await channel.send(recipient.text, nonce=nonce, allowed_mentions=mentions)
+            await self._send_to_user(
+                recipient.user_id, recipient.text, nonce_for(key), recipient.view
+            )
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED_CODE:
                 self._metrics.dms_sent.labels(kind, "failed").inc()

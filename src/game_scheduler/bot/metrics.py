@@ -25,6 +25,8 @@ class BotMetrics:
     message_writes: Counter
     dms_sent: Counter
     gateway_connected: Gauge
+    discord_requests: Counter
+    discord_request_wait_seconds: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BotMetrics:
@@ -64,6 +66,19 @@ class BotMetrics:
             gateway_connected=Gauge(
                 "game_scheduler_bot_gateway_connected",
                 "1 while the bot's Gateway connection is up.",
+                registry=registry,
+            ),
+            discord_requests=Counter(
+                "game_scheduler_bot_discord_requests",
+                "REST requests the request scheduler let out to Discord, by urgency.",
+                ["urgency"],
+                registry=registry,
+            ),
+            discord_request_wait_seconds=Histogram(
+                "game_scheduler_bot_discord_request_wait_seconds",
+                "Time a REST request waited for its turn in the global budget, by urgency.",
+                ["urgency"],
+                buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0),
                 registry=registry,
             ),
         )

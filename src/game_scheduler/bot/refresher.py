@@ -24,7 +24,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import discord
 from sqlalchemy import update
@@ -45,6 +45,7 @@ from game_scheduler.bot.post_errors import (
     record_post_error,
     tell_host,
 )
+from game_scheduler.bot.request_scheduler import Urgency, request_urgency
 from game_scheduler.bot.views.game_view import build_game_view
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
@@ -104,6 +105,19 @@ def post_nonce(game_id: uuid.UUID, replaces: int | None) -> str:
 
 
 LAST_SENT_LIMIT = 10_000  # games whose last write is remembered, most recent first
+# A game starting later than this is "far in the future": its refreshes go last.
+SOON = timedelta(hours=1)
+
+
+def write_urgency(posted: PostedGame, requested: Urgency | None, now: datetime) -> Urgency:
+    """How urgent a write is: as requested (a status change), a first post, or by start."""
+    if requested is not None:
+        return requested
+    if posted.message_id is None:
+        return Urgency.POST
+    if posted.message.status is GameStatus.SCHEDULED and posted.message.scheduled_at - now > SOON:
+        return Urgency.BACKGROUND
+    return Urgency.REFRESH
 
 
 def _fingerprint(
@@ -123,6 +137,7 @@ class _Slot:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     requested_at: float | None = None  # monotonic seconds of the oldest unserved request
     known: PostedGame | None = None  # state the requester just committed, saves one read
+    urgency: Urgency | None = None  # the most urgent of the requests served by the next write
 
 
 class MessageRefresher:
@@ -138,7 +153,9 @@ class MessageRefresher:
         public_url: str | None = None,  # where "Add to calendar" links point; None: no links
         metrics: BotMetrics | None = None,
         messenger: DirectMessenger | None = None,  # tells hosts their game cannot be posted
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._now = now
         self._client = client
         self._public_url = public_url
         self._sessions = sessions
@@ -148,12 +165,25 @@ class MessageRefresher:
         self._monotonic = monotonic
         self._slots: dict[uuid.UUID, _Slot] = {}
         self._last_sent: OrderedDict[uuid.UUID, str] = OrderedDict()
+        # (message id, updated_at) of the game as last written, for `shows`.
+        self._shown: dict[uuid.UUID, tuple[int, datetime]] = {}
+
+    def shows(self, game_id: uuid.UUID, message_id: int | None, updated_at: datetime) -> bool:
+        """True when this version of the game is what its message shows, and no write is due.
+
+        The consumer's fast path acks a refresh of such a game without any Discord call.
+        """
+        return (
+            message_id is not None
+            and game_id not in self._slots
+            and self._shown.get(game_id) == (message_id, updated_at)
+        )
 
     def mark_dirty(self, game_id: uuid.UUID) -> None:
         """Ask for a refresh without waiting for it (a slash command's change, say)."""
-        self._mark(game_id, None)
+        self._mark(game_id, None, None)
 
-    def _mark(self, game_id: uuid.UUID, known: PostedGame | None) -> _Slot:
+    def _mark(self, game_id: uuid.UUID, known: PostedGame | None, urgency: Urgency | None) -> _Slot:
         slot = self._slots.get(game_id)
         # A state read by the requester may be written as is only when no write is under
         # way: otherwise a newer state may already be on its way, and it must be re-read.
@@ -162,19 +192,28 @@ class MessageRefresher:
         else:
             slot.known = None
         slot.dirty = True
+        if urgency is not None and (slot.urgency is None or urgency < slot.urgency):
+            slot.urgency = urgency
         if slot.requested_at is None:
             slot.requested_at = self._monotonic()
         if slot.task is None:
             slot.task = asyncio.create_task(self._write(game_id, slot), name=f"refresh-{game_id}")
         return slot
 
-    async def refresh(self, game_id: uuid.UUID, known: PostedGame | None = None) -> None:
+    async def refresh(
+        self,
+        game_id: uuid.UUID,
+        known: PostedGame | None = None,
+        urgency: Urgency | None = None,
+    ) -> None:
         """Refresh and return once an edit showing the game as of this call is written.
 
         `known` is the game as the caller just committed it; it spares a database read.
+        `urgency` ranks the write in the request scheduler; None: by what the write is (a
+        first post, a game starting soon, one far in the future).
         """
         waiter = asyncio.get_running_loop().create_future()
-        self._mark(game_id, known).waiters.append(waiter)
+        self._mark(game_id, known, urgency).waiters.append(waiter)
         await waiter
 
     async def wait_idle(self) -> None:
@@ -193,8 +232,9 @@ class MessageRefresher:
                 waiters, slot.waiters = slot.waiters, []
                 requested_at, slot.requested_at = slot.requested_at, None
                 known, slot.known = slot.known, None
+                urgency, slot.urgency = slot.urgency, None
                 try:
-                    await self._refresh_once(game_id, known)
+                    await self._refresh_once(game_id, known, urgency)
                 except Exception as exc:
                     logger.exception("game message refresh failed", extra={"game_id": str(game_id)})
                     for waiter in waiters:
@@ -211,13 +251,16 @@ class MessageRefresher:
             if not slot.dirty:
                 self._slots.pop(game_id, None)
 
-    async def _refresh_once(self, game_id: uuid.UUID, known: PostedGame | None) -> None:
+    async def _refresh_once(
+        self, game_id: uuid.UUID, known: PostedGame | None, urgency: Urgency | None
+    ) -> None:
         posted = known or await asyncio.to_thread(load_posted_game, self._sessions, game_id)
         if posted is None:
             logger.warning("refresh skipped: game not found", extra={"game_id": str(game_id)})
             return
         try:
-            await self._write_message(game_id, posted)
+            with request_urgency(write_urgency(posted, urgency, self._now())):
+                await self._write_message(game_id, posted)
         except discord.Forbidden as exc:
             if not cannot_post(exc):
                 raise
@@ -262,23 +305,29 @@ class MessageRefresher:
                     extra={"game_id": str(game_id), "message_id": posted.message_id},
                 )
                 self._last_sent.pop(game_id, None)
+                self._shown.pop(game_id, None)
                 await self._pacer.acquire(posted.channel_id)
                 await self._post(channel, posted, embed, view, kind="repost")
                 return
             self._metrics.message_writes.labels("edit").inc()
-            self._remember(game_id, shown)
+            self._remember(game_id, shown, posted, posted.message_id)
             return
         await self._pacer.acquire(posted.channel_id)
         await self._post(channel, posted, embed, view, kind="post")
 
-    def _remember(self, game_id: uuid.UUID, shown: str | None) -> None:
-        if shown is None:
+    def _remember(
+        self, game_id: uuid.UUID, shown: str | None, posted: PostedGame, message_id: int
+    ) -> None:
+        if shown is None or posted.updated_at is None:
             self._last_sent.pop(game_id, None)
+            self._shown.pop(game_id, None)
             return
         self._last_sent[game_id] = shown
+        self._shown[game_id] = (message_id, posted.updated_at)
         self._last_sent.move_to_end(game_id)
         while len(self._last_sent) > LAST_SENT_LIMIT:
-            self._last_sent.popitem(last=False)
+            forgotten, _ = self._last_sent.popitem(last=False)
+            self._shown.pop(forgotten, None)
 
     async def _post(
         self,
@@ -299,7 +348,8 @@ class MessageRefresher:
         stored = await asyncio.to_thread(
             store_message_id, self._sessions, game_id, posted.message_id, sent.id
         )
-        self._remember(game_id, _fingerprint(posted, sent.id, embed, view) if stored else None)
+        shown = _fingerprint(posted, sent.id, embed, view) if stored else None
+        self._remember(game_id, shown, posted, sent.id)
         self._metrics.message_writes.labels(kind).inc()
         logger.info(
             "game message posted",

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.pacing import ChannelPacer
+from game_scheduler.bot.request_scheduler import Urgency, request_urgency
 from game_scheduler.calendar.links import discord_message_url, game_ics_url
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession, GuildSettings
@@ -212,7 +213,9 @@ class ScheduledEventMirror:
                 slot.dirty = False
                 waiters, slot.waiters = slot.waiters, []
                 try:
-                    await self._sync_once(game_id)
+                    # The Events tab can wait for messages and DMs: last in the budget.
+                    with request_urgency(Urgency.BACKGROUND):
+                        await self._sync_once(game_id)
                 except Exception:
                     # Never retried in a loop: the next change of the game tries again.
                     logger.exception("scheduled event sync failed", extra={"game_id": str(game_id)})

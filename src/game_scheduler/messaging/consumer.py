@@ -8,7 +8,18 @@ Rules (see docs/messaging.md):
 - a handler that returns is acked. Handlers deduplicate on `message_id` themselves
   (`dedup.record_message_once`), since delivery is at-least-once.
 
-Up to `prefetch` messages are handled concurrently. The connection is aio-pika's robust
+Two queues are consumed (docs/messaging.md): `bot_events`, which holds every event, and
+`bot_events.fresh`, which holds copies of only the newest ones, so that a deep backlog
+does not hide a new event. Whichever copy of an event comes first is handled; the other
+waits for it and is then acked without work. A fresh copy whose handler fails is dropped
+(its `bot_events` copy is retried and, at the limit, dead-lettered).
+
+Before any handler runs, events pass an optional `triage` in batches (`triage.py`): one
+query answers for hundreds of duplicates, missing games and no-op refreshes, acked
+without calling their handlers.
+
+Up to `prefetch` messages (`fresh_prefetch` for the fresh queue) are in hand at once,
+their handlers running concurrently. The connection is aio-pika's robust
 one: after a broker restart or a forced close it reconnects, redeclares and consumes
 again; a message in hand whose channel died is redelivered, so its ack is only logged.
 The first connection is retried too (aio-pika's robust connection only reconnects once it
@@ -22,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -35,10 +47,14 @@ from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.metrics import UNKNOWN_EVENT_TYPE, ConsumerMetrics
 from game_scheduler.messaging.schemas import Payload, parse_payload
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY, Topology, declare_async
+from game_scheduler.messaging.triage import Triage, TriageBatcher
 
 logger = logging.getLogger(__name__)
 
 _KNOWN_TYPES = frozenset(t.value for t in EventType)
+DEFAULT_PREFETCH = 2000  # messages in hand from bot_events: enough that urgent ones are seen
+DEFAULT_FRESH_PREFETCH = 100
+RECENTLY_DONE_KEPT = 100_000  # message ids handled by this process, newest first
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,9 @@ class EventConsumer:
         handlers: Mapping[EventType, EventHandler],
         *,
         topology: Topology = DEFAULT_TOPOLOGY,
-        prefetch: int = 10,
+        prefetch: int = DEFAULT_PREFETCH,
+        fresh_prefetch: int = DEFAULT_FRESH_PREFETCH,  # 0: do not consume the fresh queue
+        triage: Triage | None = None,
         declare: bool = True,
         retry_delay: float = 0.5,  # seconds before the first requeue; doubles per failure
         max_retry_delay: float = 10.0,  # seconds
@@ -115,6 +133,11 @@ class EventConsumer:
         self._handlers = dict(handlers)
         self._topology = topology
         self._prefetch = prefetch
+        self._fresh_prefetch = fresh_prefetch
+        self._batcher = TriageBatcher(triage) if triage is not None else None
+        # Copies being handled (by message id) and ids handled lately, across both queues.
+        self._in_progress: dict[str, asyncio.Future[bool]] = {}
+        self._recently_done: OrderedDict[str, None] = OrderedDict()
         self._declare = declare
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
@@ -204,12 +227,19 @@ class EventConsumer:
                 queue = await declare_async(channel, self._topology)
             else:
                 queue = await channel.get_queue(self._topology.queue)
-            consumer_tag = await queue.consume(self._on_message)
+            consuming = [(queue, await queue.consume(self._on_message))]
+            if self._fresh_prefetch > 0:
+                # A channel of its own: its prefetch is not shared with the backlog's.
+                fresh_channel = await connection.channel()
+                await fresh_channel.set_qos(prefetch_count=self._fresh_prefetch)
+                fresh = await fresh_channel.get_queue(self._topology.fresh_queue)
+                consuming.append((fresh, await fresh.consume(self._on_fresh_message)))
             self._consuming.set()
             logger.info("consuming events", extra={"queue": self._topology.queue})
             await self._stopping.wait()
-            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                await queue.cancel(consumer_tag)
+            for consumed, consumer_tag in consuming:
+                with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                    await consumed.cancel(consumer_tag)
             if self._in_hand:
                 await asyncio.wait(set(self._in_hand))
         finally:
@@ -218,14 +248,74 @@ class EventConsumer:
             logger.info("consumer stopped", extra={"queue": self._topology.queue})
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        await self._track(self._handle(message))
+
+    async def _on_fresh_message(self, message: AbstractIncomingMessage) -> None:
+        await self._track(self._handle_fresh(message))
+
+    async def _track(self, work: Awaitable[None]) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._in_hand.add(task)
         try:
-            await self._handle(message)
+            await work
         finally:
             if task is not None:
                 self._in_hand.discard(task)
+
+    async def _already_done(self, received: ReceivedEvent, *, fresh: bool = False) -> bool:
+        """True when another copy was (or is being, successfully) handled, or triage settled it."""
+        message_id = received.message_id
+        while (other := self._in_progress.get(message_id)) is not None:
+            if await asyncio.shield(other):
+                return True
+        if message_id in self._recently_done:
+            return True
+        if self._batcher is not None and await self._batcher.settled(received, first=fresh):
+            self._done(message_id)
+            return True
+        return False
+
+    def _done(self, message_id: str) -> None:
+        self._recently_done[message_id] = None
+        self._recently_done.move_to_end(message_id)
+        while len(self._recently_done) > RECENTLY_DONE_KEPT:
+            self._recently_done.popitem(last=False)
+
+    async def _run_handler(self, handler: EventHandler, received: ReceivedEvent) -> None:
+        """Run the handler with the message id marked in progress; raises what it raises."""
+        message_id = received.message_id
+        marker: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_progress[message_id] = marker
+        ok = False
+        try:
+            await handler(received)
+            ok = True
+            self._done(message_id)
+        finally:
+            marker.set_result(ok)
+            if self._in_progress.get(message_id) is marker:
+                del self._in_progress[message_id]
+
+    async def _handle_fresh(self, message: AbstractIncomingMessage) -> None:
+        """A fresh copy: handled like the original, but never retried nor dead-lettered."""
+        try:
+            received = decode_message(message)
+        except InvalidMessageError:
+            # No dead-letter exchange here: dropped; the bot_events copy dead-letters.
+            await self._settle(message.reject(requeue=False), {"queue": "fresh"})
+            return
+        handler = self._handlers.get(received.event_type)
+        extra = {"event_type": received.event_type.value, "message_id": received.message_id}
+        if handler is not None and not await self._already_done(received, fresh=True):
+            try:
+                await self._run_handler(handler, received)
+            except Exception as exc:
+                logger.warning(
+                    "fresh copy failed; its bot_events copy is retried",
+                    extra={**extra, "error": repr(exc)},
+                )
+        await self._settle(message.ack(), extra)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         started = time.monotonic()
@@ -241,7 +331,11 @@ class EventConsumer:
             return
         extra = {"event_type": received.event_type.value, "message_id": received.message_id}
         try:
-            await handler(received)
+            if await self._already_done(received):
+                await self._settle(message.ack(), extra)
+                self.metrics.events_handled.labels(received.event_type.value).inc()
+                return
+            await self._run_handler(handler, received)
         except Exception:
             # The limit counts failed deliveries; past it the broker dead-letters this nack.
             last_try = received.delivery_count >= self._topology.delivery_limit

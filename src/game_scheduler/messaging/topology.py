@@ -4,6 +4,14 @@
         --"game.#"--> quorum queue "bot_events" (x-delivery-limit, x-dead-letter-exchange)
     exchange "game_scheduler.dlx" (fanout, durable)
         --> quorum queue "bot_events.dlq"
+    exchange "game_scheduler"
+        --"game.#"--> classic queue "bot_events.fresh" (x-max-length, drop-head, no DLX)
+
+`bot_events.fresh` gets a copy of every event and keeps only the newest
+`fresh_max_length`: a deep backlog in `bot_events` cannot hide a new event behind it,
+because the bot consumes both and handles whichever copy comes first (the other is then
+a duplicate, settled without work). It may drop copies freely: `bot_events` holds every
+event, retries and dead-letters; the fresh copy is never retried.
 
 The dead-letter exchange is a fanout: every dead letter, whatever its routing key, lands in
 the one DLQ, and a message keeps its original routing key there for whoever inspects it.
@@ -58,6 +66,8 @@ class Topology:
     dead_letter_queue: str = "bot_events.dlq"
     # Deliveries a message may fail (nack with requeue) before the queue dead-letters it.
     delivery_limit: int = 5
+    fresh_queue: str = "bot_events.fresh"
+    fresh_max_length: int = 100  # newest copies kept; older ones are dropped (drop-head)
 
     def exchanges(self) -> tuple[ExchangeSpec, ...]:
         """The exchanges, in declaration order."""
@@ -78,6 +88,14 @@ class Topology:
                 },
             ),
             QueueSpec(self.dead_letter_queue, {"x-queue-type": "quorum"}),
+            QueueSpec(
+                self.fresh_queue,
+                {
+                    "x-queue-type": "classic",
+                    "x-max-length": self.fresh_max_length,
+                    "x-overflow": "drop-head",
+                },
+            ),
         )
 
     def bindings(self) -> tuple[BindingSpec, ...]:
@@ -85,6 +103,7 @@ class Topology:
         return (
             BindingSpec(self.queue, self.exchange, self.binding_key),
             BindingSpec(self.dead_letter_queue, self.dead_letter_exchange, ""),
+            BindingSpec(self.fresh_queue, self.exchange, self.binding_key),
         )
 
 
@@ -104,7 +123,10 @@ def declare_blocking(channel: BlockingChannel, topology: Topology = DEFAULT_TOPO
 async def declare_async(
     channel: AbstractChannel, topology: Topology = DEFAULT_TOPOLOGY
 ) -> AbstractQueue:
-    """Declare the topology on an aio-pika channel (the bot's side); returns the main queue."""
+    """Declare the topology on an aio-pika channel (the bot's side); returns the main queue.
+
+    The other queues are then on the channel's broker, to be had with `get_queue`.
+    """
     for exchange in topology.exchanges():
         await channel.declare_exchange(exchange.name, exchange.type, durable=True)
     declared: dict[str, AbstractQueue] = {}

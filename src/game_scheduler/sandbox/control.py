@@ -1,4 +1,4 @@
-"""The sandbox's own control API: /sandbox/state, /click, /faults and /reset."""
+"""The sandbox's own control API: /sandbox/state, /click, /faults, /limits and /reset."""
 
 from __future__ import annotations
 
@@ -104,6 +104,24 @@ async def clear_faults(request: web.Request) -> web.Response:
     """Disarm every fault."""
     request.app[STATE_KEY].faults.clear()
     return web.Response(status=204)
+
+
+@routes.get("/sandbox/limits")
+async def get_limits(request: web.Request) -> web.Response:
+    """Return the global limit and the 429s answered so far."""
+    return web.json_response(request.app[STATE_KEY].rate_limiter.snapshot())
+
+
+@routes.post("/sandbox/limits")
+async def set_limits(request: web.Request) -> web.Response:
+    """Change the global limit: `{"global_per_s": 50}` (0 turns it off)."""
+    body = await _body(request)
+    value = body.get("global_per_s")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return _problem(400, "global_per_s must be a whole number of requests, 0 or more")
+    limiter = request.app[STATE_KEY].rate_limiter
+    limiter.global_limit.configure(value)
+    return web.json_response(limiter.snapshot())
 
 
 @routes.post("/sandbox/reset")

@@ -26,6 +26,9 @@ HUB_KEY = web.AppKey("sandbox_gateway_hub", GatewayHub)
 # that are authorised by the token in their path, and the OAuth2 token endpoint (the
 # client authenticates in the form or with Basic auth).
 _PUBLIC_PREFIXES = ("/gateway", "/interactions/", "/webhooks/", "/oauth2/token")
+# Discord's global limit does not bind interaction endpoints (the callback and the
+# interaction webhooks); the others here carry no bot token.
+_OUTSIDE_GLOBAL_LIMIT = _PUBLIC_PREFIXES
 _MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token")
 # discord.py only honours a 429 that passed through Discord's proxy, which it recognises
 # by the Via header; Discord's edge sends it on every response.
@@ -86,6 +89,14 @@ def _fault_response(fault: Fault) -> web.Response:
     return _error_response(fault.status, DiscordError(fault.status, fault.error_code()).body())
 
 
+def _globally_limited_response(retry_after: float) -> web.Response:
+    response = _error_response(429, too_many_requests_body(retry_after, is_global=True))
+    response.headers["Retry-After"] = retry_after_header(retry_after)
+    response.headers["X-RateLimit-Global"] = "true"
+    response.headers["X-RateLimit-Scope"] = "global"
+    return response
+
+
 def _rate_limited_response(state: SandboxState, bucket: Bucket, retry_after: float) -> web.Response:
     response = _error_response(429, too_many_requests_body(retry_after))
     response.headers.update(state.rate_limiter.headers(bucket))
@@ -108,6 +119,11 @@ async def discord_api_middleware(request: web.Request, handler: Handler) -> web.
         response = _error_response(401, {"message": error_message(401, 0), "code": 0})
     elif (fault := state.faults.take(request.method, relative)) is not None:
         response = _fault_response(fault)
+    elif (
+        not relative.startswith(_OUTSIDE_GLOBAL_LIMIT)
+        and (retry_after := state.rate_limiter.global_limit.try_acquire()) is not None
+    ):
+        return _with_via(_globally_limited_response(retry_after))
     elif (retry_after := state.rate_limiter.acquire(bucket)) is not None:
         return _with_via(_rate_limited_response(state, bucket, retry_after))
     else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # Discord limits message edits to 5 per 5 seconds per channel; the sandbox enforces it.
 EDIT_LIMIT = 5
@@ -14,6 +16,9 @@ EDIT_WINDOW = 5.0  # seconds
 # Other routes get a generous bucket, close to Discord's global 50 requests per second.
 DEFAULT_LIMIT = 50
 DEFAULT_WINDOW = 1.0  # seconds
+# Discord's global limit: 50 requests per second per bot, whatever the route.
+GLOBAL_PER_SECOND = 50
+GLOBAL_WINDOW = 1.0  # seconds
 
 EDIT_ROUTES = frozenset(
     {
@@ -58,6 +63,58 @@ class Bucket:
         }
 
 
+class GlobalLimit:
+    """Discord's global limit, read strictly: at most `per_second` requests in any 1 s.
+
+    A sliding window (not fixed windows, not a token bucket with a burst): a bot that
+    stays under it here stays under any of Discord's readings of "50 per second".
+    Refused requests do not count, as on Discord. `per_second` 0 turns it off.
+    """
+
+    def __init__(
+        self, per_second: int = GLOBAL_PER_SECOND, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._monotonic = monotonic
+        self.per_second = per_second
+        self._recent: deque[float] = deque()
+        self.counted = 0  # requests let through since the last reset
+        self.rejected = 0  # global 429s answered since the last reset
+
+    def try_acquire(self) -> float | None:
+        """Count one request; None if allowed, else the seconds until one would be."""
+        if self.per_second <= 0:
+            self.counted += 1
+            return None
+        now = self._monotonic()
+        while self._recent and self._recent[0] <= now - GLOBAL_WINDOW:
+            self._recent.popleft()
+        if len(self._recent) >= self.per_second:
+            self.rejected += 1
+            return max(self._recent[0] + GLOBAL_WINDOW - now, 0.001)
+        self._recent.append(now)
+        self.counted += 1
+        return None
+
+    def configure(self, per_second: int) -> None:
+        """Change the limit (0: off); the window of recent requests is kept."""
+        self.per_second = per_second
+
+    def reset(self) -> None:
+        """Back to Discord's limit, with no request counted."""
+        self.per_second = GLOBAL_PER_SECOND
+        self._recent.clear()
+        self.counted = 0
+        self.rejected = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The limit and what it did, for /sandbox/state and /sandbox/limits."""
+        return {
+            "global_per_s": self.per_second,
+            "global_429s": self.rejected,
+            "requests_counted": self.counted,
+        }
+
+
 class RateLimiter:
     """All buckets of the sandbox, keyed like discord.py keys them (route + major params)."""
 
@@ -69,6 +126,8 @@ class RateLimiter:
         self._monotonic = monotonic
         self._wall = wall
         self._buckets: dict[str, Bucket] = {}
+        self.global_limit = GlobalLimit(monotonic=monotonic)
+        self.route_rejected = 0  # per-route 429s answered since the last reset
 
     def bucket(self, route: str, major: str) -> Bucket:
         """Return (creating on first use) the bucket for a route template and major params."""
@@ -88,15 +147,24 @@ class RateLimiter:
 
     def acquire(self, bucket: Bucket) -> float | None:
         """Count a request against a bucket; return seconds to wait if it is exhausted."""
-        return bucket.try_acquire(self._monotonic())
+        wait = bucket.try_acquire(self._monotonic())
+        if wait is not None:
+            self.route_rejected += 1
+        return wait
 
     def headers(self, bucket: Bucket) -> dict[str, str]:
         """Return the rate-limit headers for a bucket now."""
         return bucket.headers(self._monotonic(), self._wall())
 
     def reset(self) -> None:
-        """Forget every bucket."""
+        """Forget every bucket, and restore the global limit to Discord's."""
         self._buckets.clear()
+        self.global_limit.reset()
+        self.route_rejected = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The global limit and the 429s answered, global and per route."""
+        return {**self.global_limit.snapshot(), "route_429s": self.route_rejected}
 
 
 def too_many_requests_body(retry_after: float, *, is_global: bool = False) -> dict[str, object]:

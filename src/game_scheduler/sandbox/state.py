@@ -318,5 +318,6 @@ class SandboxState:
             "interactions": {str(i): r.snapshot() for i, r in self.interactions.items()},
             "commands": self.app_commands.snapshot(),
             "faults": self.faults.describe(),
+            "limits": self.rate_limiter.snapshot(),
             "scheduled_events": self.scheduled_events.snapshot(),
         }

@@ -45,6 +45,7 @@ from game_scheduler.bot.formatters.game_message import (
 from game_scheduler.bot.formatters.news_text import cancelled_news_text
 from game_scheduler.bot.game_news import GameNews, load_game_now
 from game_scheduler.bot.refresher import MessageRefresher, PostedGame
+from game_scheduler.bot.request_scheduler import Urgency, request_urgency
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
@@ -175,9 +176,9 @@ class EventHandlers:
         return service.get_game(session, game_id, for_update=for_update)
 
     async def _refresh_game_message(
-        self, game_id: uuid.UUID, known: PostedGame | None = None
+        self, game_id: uuid.UUID, known: PostedGame | None = None, urgency: Urgency | None = None
     ) -> None:
-        await self._refresher.refresh(game_id, known)
+        await self._refresher.refresh(game_id, known, urgency)
 
     async def _already_handled(self, message_id: str | None) -> bool:
         if message_id is None:
@@ -296,9 +297,9 @@ class EventHandlers:
             self._apply_transition, payload, message_id, extra
         )
         if outcome is Outcome.DONE:
-            await self._refresh_game_message(payload.game_id, committed)
+            await self._refresh_game_message(payload.game_id, committed, Urgency.STATUS)
         elif outcome is Outcome.DUPLICATE:
-            await self._refresh_game_message(payload.game_id)
+            await self._refresh_game_message(payload.game_id, urgency=Urgency.STATUS)
         return outcome
 
     def _apply_transition(
@@ -386,13 +387,14 @@ class EventHandlers:
                 f"{payload.game_id}:{payload.reminder_minutes}:"
                 f"{int(payload.notification_time.timestamp())}"
             )
-            await self._messenger.deliver(
-                kind="reminder",
-                scope=scope,
-                recipients=recipients,
-                channel_id=audience.channel_id,
-                channel_text=reminder_text(audience.message, None),
-            )
+            with request_urgency(Urgency.REMINDER):
+                await self._messenger.deliver(
+                    kind="reminder",
+                    scope=scope,
+                    recipients=recipients,
+                    channel_id=audience.channel_id,
+                    channel_text=reminder_text(audience.message, None),
+                )
         await self._mark_handled(message_id)
         return outcome
 
@@ -404,7 +406,7 @@ class EventHandlers:
         if await self._already_handled(message_id):
             logger.info("duplicate cancellation skipped", extra=extra)
             return Outcome.DUPLICATE
-        await self._refresh_game_message(payload.game_id)
+        await self._refresh_game_message(payload.game_id, urgency=Urgency.STATUS)
         game = await asyncio.to_thread(load_game_now, self._sessions, payload.game_id)
         outcome = Outcome.DONE
         if game is None:
@@ -415,13 +417,14 @@ class EventHandlers:
             text = cancelled_news_text(game.message, by, reason, game.link)
             # Whoever cancelled knows: a host who also plays is not told their own act.
             players = [u for u in game.confirmed + game.waitlist if u != by]
-            await self._messenger.deliver(
-                kind="cancelled",
-                scope=str(payload.game_id),
-                recipients=[Recipient(u, text) for u in players],
-                channel_id=game.channel_id,
-                channel_text=cancelled_news_text(game.message, by, reason, None),
-            )
+            with request_urgency(Urgency.REMINDER):
+                await self._messenger.deliver(
+                    kind="cancelled",
+                    scope=str(payload.game_id),
+                    recipients=[Recipient(u, text) for u in players],
+                    channel_id=game.channel_id,
+                    channel_text=cancelled_news_text(game.message, by, reason, None),
+                )
         await self._mark_handled(message_id)
         logger.info("game cancellation shown", extra=extra)
         return outcome

@@ -1,0 +1,186 @@
+"""The bot's triage: which events of a batch need nothing from Discord, settled together.
+
+One transaction reads, for a whole batch, which message ids are recorded as handled and
+which of the named games exist (with the version their message shows). Settled without
+their handlers, and recorded as handled in one statement:
+
+- duplicates: the id is recorded (a status transition's duplicate only when the message
+  already shows the game as it is, since its handler would refresh);
+- missing games: the game does not exist (any more), so the handler would do nothing;
+- no-op refreshes: a `game.updated` whose game's message already shows this version
+  (`MessageRefresher.shows`), with no one moved to the waitlist;
+- coalesced refreshes: several `game.updated` of one game in a batch need one refresh,
+  so the first goes to its handler and the others are settled. Safe against a crash: the
+  first is acked only after its refresh, which starts after all of them arrived, and is
+  redelivered if the bot dies first.
+
+Everything else goes to its handler. The handlers keep their own checks, so an event the
+triage lets through is handled exactly as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.db.models import GameSession, ProcessedMessage
+from game_scheduler.messaging.consumer import ReceivedEvent
+from game_scheduler.messaging.events import EventType
+from game_scheduler.messaging.schemas import GameUpdatedEvent
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Events about one game, whose handler does nothing when the game is gone.
+_GAME_EVENTS = frozenset(
+    {
+        EventType.GAME_CREATED,
+        EventType.GAME_UPDATED,
+        EventType.GAME_CANCELLED,
+        EventType.GAME_REMINDER_DUE,
+        EventType.GAME_STATUS_TRANSITION_DUE,
+    }
+)
+
+
+# Events whose handler does nothing for a message id recorded as handled.
+_SKIPPED_WHEN_RECORDED = _GAME_EVENTS - {EventType.GAME_STATUS_TRANSITION_DUE} | {
+    EventType.GAME_SERIES_DUE
+}
+
+
+@dataclass(frozen=True)
+class _Shown:
+    message_id: int | None
+    updated_at: datetime
+
+
+def _read(
+    sessions: sessionmaker[Session], message_ids: list[str], game_ids: list[uuid.UUID]
+) -> tuple[set[str], dict[uuid.UUID, _Shown]]:
+    with sessions.begin() as session:
+        recorded = set(
+            session.scalars(
+                select(ProcessedMessage.message_id).where(
+                    ProcessedMessage.message_id.in_(message_ids)
+                )
+            )
+        )
+        games: dict[uuid.UUID, _Shown] = {}
+        if game_ids:
+            rows = session.execute(
+                select(GameSession.id, GameSession.message_id, GameSession.updated_at).where(
+                    GameSession.id.in_(game_ids)
+                )
+            )
+            games = {row.id: _Shown(row.message_id, row.updated_at) for row in rows}
+        return recorded, games
+
+
+def _record(sessions: sessionmaker[Session], message_ids: list[str]) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            insert(ProcessedMessage)
+            .values([{"message_id": m} for m in message_ids])
+            .on_conflict_do_nothing(index_elements=[ProcessedMessage.message_id])
+        )
+
+
+def _game_id(received: ReceivedEvent) -> uuid.UUID | None:
+    if received.event_type not in _GAME_EVENTS:
+        return None
+    value = getattr(received.payload, "game_id", None)
+    return value if isinstance(value, uuid.UUID) else None
+
+
+def _plain_update(received: ReceivedEvent) -> bool:
+    """A game.updated whose whole effect is one refresh (no one to tell of the waitlist)."""
+    payload = received.payload
+    return isinstance(payload, GameUpdatedEvent) and not payload.moved_to_waitlist
+
+
+class EventTriage:
+    """Settles the events of a batch that need no Discord call; the consumer's `triage`."""
+
+    def __init__(self, sessions: sessionmaker[Session], refresher: MessageRefresher) -> None:
+        self._sessions = sessions
+        self._refresher = refresher
+        # Its own thread: a batch never queues behind the handlers' database calls.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage")
+
+    async def _in_thread(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    async def __call__(self, batch: Sequence[ReceivedEvent]) -> Collection[str]:
+        """The message ids of `batch` that are settled (and recorded as handled)."""
+        if not batch:
+            return ()
+        game_ids = list({g for e in batch if (g := _game_id(e)) is not None})
+        recorded, games = await self._in_thread(
+            _read, self._sessions, [e.message_id for e in batch], game_ids
+        )
+        settled: set[str] = set()
+        to_record: list[str] = []
+        why: Counter[str] = Counter()
+        refreshing: set[uuid.UUID] = set()  # games whose refresh a handler in this batch does
+        for event in batch:
+            reason = self._reason(event, event.message_id in recorded, games)
+            if reason is None and _plain_update(event):
+                game_id = _game_id(event)
+                if game_id in refreshing:
+                    reason = "coalesced"
+                elif game_id is not None:
+                    refreshing.add(game_id)
+            if reason is None:
+                continue
+            why[reason] += 1
+            settled.add(event.message_id)
+            if event.message_id not in recorded:
+                to_record.append(event.message_id)
+        if to_record:
+            await self._in_thread(_record, self._sessions, to_record)
+        if settled:
+            logger.info(
+                "events settled without Discord calls",
+                extra={"batch": len(batch), **{k: why[k] for k in sorted(why)}},
+            )
+        return settled
+
+    def _reason(
+        self, event: ReceivedEvent, recorded: bool, games: dict[uuid.UUID, _Shown]
+    ) -> str | None:
+        """Why the event needs no handler (a log label), or None when it needs one."""
+        game_id = _game_id(event)
+        shown = games.get(game_id) if game_id is not None else None
+        if event.event_type is EventType.GAME_STATUS_TRANSITION_DUE:
+            if game_id is not None and shown is None:
+                return "missing"
+            if recorded and shown is not None and self._current(game_id, shown):
+                return "duplicate"
+            return None
+        if recorded and event.event_type in _SKIPPED_WHEN_RECORDED:
+            return "duplicate"
+        if game_id is None:
+            return None
+        if shown is None:
+            return "missing"
+        if _plain_update(event) and self._current(game_id, shown):
+            return "unchanged"
+        return None
+
+    def _current(self, game_id: uuid.UUID | None, shown: _Shown) -> bool:
+        return game_id is not None and self._refresher.shows(
+            game_id, shown.message_id, shown.updated_at
+        )
