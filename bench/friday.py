@@ -325,7 +325,7 @@ def stale_events(database_url: str, amqp: str, count: int, games: list[uuid.UUID
         else:
             payload = GameUpdatedEvent(game_id=games[i % len(games)])
             kind, message_id = EventType.GAME_UPDATED, str(uuid.uuid4())
-        event = Event(event_type=kind, data=payload.to_data())
+        event = Event(event_type=kind, data=payload.model_dump(mode="json"))
         messages.append(OutgoingMessage(message_id=message_id, event=event))
     publisher = PikaPublisher(amqp)
     try:

@@ -31,7 +31,7 @@ def received(
     event_type: EventType, payload: Payload, message_id: str | None = None
 ) -> ReceivedEvent:
     """A delivery as the consumer hands it over."""
-    event = Event(event_type=event_type, data=payload.to_data())
+    event = Event(event_type=event_type, data=payload.model_dump(mode="json"))
     return ReceivedEvent.of(event, message_id or str(uuid.uuid4()))
 
 

@@ -165,18 +165,18 @@ class MessageRefresher:
         self._monotonic = monotonic
         self._slots: dict[uuid.UUID, _Slot] = {}
         self._last_sent: OrderedDict[uuid.UUID, str] = OrderedDict()
-        # (message id, updated_at) of the game as last written, for `shows`.
-        self._shown: dict[uuid.UUID, tuple[int, datetime]] = {}
+        # (message id, what it shows) of each game as last written, for `shows`.
+        self._shown: dict[uuid.UUID, tuple[int, GameMessage]] = {}
 
-    def shows(self, game_id: uuid.UUID, message_id: int | None, updated_at: datetime) -> bool:
-        """True when this version of the game is what its message shows, and no write is due.
+    def shows(self, game_id: uuid.UUID, message_id: int | None, message: GameMessage) -> bool:
+        """True when the game's message shows `message` already, and no write is due.
 
         The consumer's fast path acks a refresh of such a game without any Discord call.
         """
         return (
             message_id is not None
             and game_id not in self._slots
-            and self._shown.get(game_id) == (message_id, updated_at)
+            and self._shown.get(game_id) == (message_id, message)
         )
 
     def mark_dirty(self, game_id: uuid.UUID) -> None:
@@ -323,7 +323,7 @@ class MessageRefresher:
             self._shown.pop(game_id, None)
             return
         self._last_sent[game_id] = shown
-        self._shown[game_id] = (message_id, posted.updated_at)
+        self._shown[game_id] = (message_id, posted.message)
         self._last_sent.move_to_end(game_id)
         while len(self._last_sent) > LAST_SENT_LIMIT:
             forgotten, _ = self._last_sent.popitem(last=False)

@@ -266,15 +266,20 @@ class EventConsumer:
     async def _already_done(self, received: ReceivedEvent, *, fresh: bool = False) -> bool:
         """True when another copy was (or is being, successfully) handled, or triage settled it."""
         message_id = received.message_id
-        while (other := self._in_progress.get(message_id)) is not None:
-            if await asyncio.shield(other):
-                return True
-        if message_id in self._recently_done:
+        if await self._handled_here(message_id):
             return True
         if self._batcher is not None and await self._batcher.settled(received, first=fresh):
             self._done(message_id)
             return True
-        return False
+        # The other copy may have been taken up while this one was in its batch.
+        return await self._handled_here(message_id)
+
+    async def _handled_here(self, message_id: str) -> bool:
+        """True once another copy was handled by this process (waiting while it is)."""
+        while (other := self._in_progress.get(message_id)) is not None:
+            if await asyncio.shield(other):
+                return True
+        return message_id in self._recently_done
 
     def _done(self, message_id: str) -> None:
         self._recently_done[message_id] = None

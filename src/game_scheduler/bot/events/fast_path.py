@@ -7,8 +7,9 @@ their handlers, and recorded as handled in one statement:
 - duplicates: the id is recorded (a status transition's duplicate only when the message
   already shows the game as it is, since its handler would refresh);
 - missing games: the game does not exist (any more), so the handler would do nothing;
-- no-op refreshes: a `game.updated` whose game's message already shows this version
-  (`MessageRefresher.shows`), with no one moved to the waitlist;
+- no-op refreshes: a `game.updated` whose game's message already shows exactly what the
+  game is now (`MessageRefresher.shows`: the content, read for the batch, compared with
+  the last write), with no one moved to the waitlist;
 - coalesced refreshes: several `game.updated` of one game in a batch need one refresh,
   so the first goes to its handler and the others are settled. Safe against a crash: the
   first is acked only after its refresh, which starts after all of them arrived, and is
@@ -27,13 +28,13 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from game_scheduler.bot.formatters.game_message import GameMessage, game_message_of
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.db.models import GameSession, ProcessedMessage
 from game_scheduler.messaging.consumer import ReceivedEvent
@@ -64,7 +65,7 @@ _SKIPPED_WHEN_RECORDED = _GAME_EVENTS - {EventType.GAME_STATUS_TRANSITION_DUE} |
 @dataclass(frozen=True)
 class _Shown:
     message_id: int | None
-    updated_at: datetime
+    message: GameMessage  # what the game's message should show now
 
 
 def _read(
@@ -80,12 +81,15 @@ def _read(
         )
         games: dict[uuid.UUID, _Shown] = {}
         if game_ids:
-            rows = session.execute(
-                select(GameSession.id, GameSession.message_id, GameSession.updated_at).where(
-                    GameSession.id.in_(game_ids)
-                )
+            query = (
+                select(GameSession)
+                .where(GameSession.id.in_(game_ids))
+                .options(selectinload(GameSession.participants))
             )
-            games = {row.id: _Shown(row.message_id, row.updated_at) for row in rows}
+            games = {
+                game.id: _Shown(game.message_id, game_message_of(game))
+                for game in session.scalars(query)
+            }
         return recorded, games
 
 
@@ -135,7 +139,11 @@ class EventTriage:
         to_record: list[str] = []
         why: Counter[str] = Counter()
         refreshing: set[uuid.UUID] = set()  # games whose refresh a handler in this batch does
+        decided: set[str] = set()  # the same message twice (both queues' copies): one decision
         for event in batch:
+            if event.message_id in decided:
+                continue
+            decided.add(event.message_id)
             reason = self._reason(event, event.message_id in recorded, games)
             if reason is None and _plain_update(event):
                 game_id = _game_id(event)
@@ -182,5 +190,5 @@ class EventTriage:
 
     def _current(self, game_id: uuid.UUID | None, shown: _Shown) -> bool:
         return game_id is not None and self._refresher.shows(
-            game_id, shown.message_id, shown.updated_at
+            game_id, shown.message_id, shown.message
         )
