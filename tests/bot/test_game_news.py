@@ -200,3 +200,23 @@ async def test_closed_dms_for_a_whole_50_player_game_make_one_channel_message(
     assert "moved from" in notices[0]["content"]
     assert news_bot.dms_counted("moved", "channel_mention") == 50
     assert all(dms_of(state, u) == [] for u in players)
+
+
+async def test_a_host_moving_a_player_up_tells_both_who_moved(
+    news_bot: NewsBot, discord_sandbox: SandboxHandle
+) -> None:
+    game_id = create_game(news_bot.sessions, players=[11, 12, 13], max_players=2)
+    await posted(news_bot, game_id)
+    with news_bot.sessions.begin() as session:
+        game = service.get_game(session, game_id)
+        waiting = next(p for p in game.participants if p.user_id == 13)
+        service.move_up(session, game_id, waiting.id, now=NOW)
+
+    await news_bot.deliver_all(UPDATED, times=2)
+
+    state = await discord_sandbox.state()
+    [up] = dms_of(state, 13)
+    [down] = dms_of(state, 12)
+    assert "now playing" in up["content"]
+    assert down["content"].startswith("The host moved another player up in **Catan night**")
+    assert "waitlist (position 1)" in down["content"]

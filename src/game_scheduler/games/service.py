@@ -457,7 +457,7 @@ def move_up(
     game.updated_at = now
     session.flush()
     session.expire(game, ["participants"])
-    _write_roster_event(session, game, before)
+    _write_roster_event(session, game, before, reordered=True)
     return game
 
 

@@ -40,6 +40,7 @@ class GameUpdatedEvent(Payload):
     removed: tuple[int, ...] = ()
     released: tuple[int, ...] = ()
     previous_scheduled_at: AwareDatetime | None = None
+    reordered: bool = False  # the host moved a player up (so `moved_to_waitlist` is theirs)
 
 
 class GameCancelledEvent(Payload):

@@ -42,7 +42,7 @@ from game_scheduler.bot.formatters.game_message import (
     moved_to_waitlist_text,
     reminder_text,
 )
-from game_scheduler.bot.formatters.news_text import cancelled_news_text
+from game_scheduler.bot.formatters.news_text import cancelled_news_text, reordered_text
 from game_scheduler.bot.game_news import GameNews, load_game_now
 from game_scheduler.bot.refresher import MessageRefresher, PostedGame
 from game_scheduler.bot.request_scheduler import Urgency, request_urgency
@@ -259,10 +259,12 @@ class EventHandlers:
         audience = await asyncio.to_thread(self._load_audience, payload.game_id)
         if audience is None or audience.message.status is not GameStatus.SCHEDULED:
             return
+        # A host's reordering, not fewer seats, may have done it: the text says which.
+        waitlisted = reordered_text if payload.reordered else moved_to_waitlist_text
         # Still waiting now (someone may have left since): told their current place.
         places = {user: place for place, user in enumerate(audience.waitlist, start=1)}
         recipients = [
-            Recipient(user, moved_to_waitlist_text(audience.message, places[user]))
+            Recipient(user, waitlisted(audience.message, places[user]))
             for user in payload.moved_to_waitlist
             if user in places
         ]
@@ -271,7 +273,7 @@ class EventHandlers:
             scope=message_id or str(payload.game_id),
             recipients=recipients,
             channel_id=audience.channel_id,
-            channel_text=moved_to_waitlist_text(audience.message, None),
+            channel_text=waitlisted(audience.message, None),
         )
 
     async def _handle_status_transition_due(

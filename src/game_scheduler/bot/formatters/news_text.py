@@ -69,6 +69,15 @@ def cancelled_news_text(
     return _with_link(text, link)
 
 
+def reordered_text(message: GameMessage, waitlist_position: int | None) -> str:
+    """To a player who lost their seat because the host moved someone else up."""
+    place = f" (position {waitlist_position})" if waitlist_position is not None else ""
+    return (
+        f"The host moved another player up in {_title(message)}, {_when(message.scheduled_at)},"
+        f" so you are now on the waitlist{place}: you play if a seat frees up."
+    )
+
+
 def removed_text(message: GameMessage, link: str | None) -> str:
     """To a player the host took off the roster."""
     return _with_link(
