@@ -13,11 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.db.models import GameSeries, GameSession, GuildSettings
+from game_scheduler.domain.permissions import Rights
 from game_scheduler.games import templates as template_store
+from game_scheduler.web.viewer import ServerAccess, Viewer
 from tests.web.conftest import (
     CHANNEL,
     CSRF,
     GUILD,
+    HOST,
     HOST_VIEWER,
     MEMBER_VIEWER,
     NOW,
@@ -210,3 +213,70 @@ async def test_a_new_game_starts_from_a_template_the_host_may_use(
         assert "This server has no such template" in missing.text
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(GameSession)) == 0
+
+
+MANAGER_VIEWER = Viewer(
+    user_id=HOST,
+    username="hana",
+    csrf_token=CSRF,
+    timezone="Europe/Berlin",
+    servers=(ServerAccess(GUILD, "Board Gamers", Rights(can_host=True, can_manage=True)),),
+)
+TEMPLATE_FORM = {
+    "csrf_token": CSRF,
+    "name": "Raid night",
+    "title": "Raid",
+    "channel_id": str(CHANNEL),
+    "seats": "8",
+    "duration": "180",
+    "reminders": ["1440"],
+    "allowed_role_ids": ["555"],
+}
+
+
+async def test_a_manager_makes_and_deletes_templates_on_the_templates_page(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    signed_in.viewer = MANAGER_VIEWER
+    server = await browser_client.get(f"/servers/{GUILD}")
+    assert f'href="/servers/{GUILD}/templates"' in server.text
+    made = await browser_client.post(f"/servers/{GUILD}/templates", data=TEMPLATE_FORM)
+    assert made.status_code == 303, made.text
+    page = await browser_client.get(made.headers["location"])
+    assert "Template saved" in page.text
+    assert "Raid night" in page.text
+    assert "Raid · #game-nights · 8 seats · 3 hours · reminders: 1 day · for: Game Master" in (
+        page.text
+    )
+    with session_factory() as session:
+        [template] = template_store.list_templates(session, GUILD)
+        assert (template.max_players, template.reminder_minutes) == (8, [1440])
+        assert template.allowed_role_ids == [555]
+
+    again = await browser_client.post(
+        f"/servers/{GUILD}/templates", data={**TEMPLATE_FORM, "name": "RAID NIGHT", "seats": "0"}
+    )
+    assert again.status_code == 422
+    assert 'id="f-seats-error">must be at least 1' in again.text
+    taken = await browser_client.post(
+        f"/servers/{GUILD}/templates", data={**TEMPLATE_FORM, "name": "raid night"}
+    )
+    assert 'id="f-name-error">another template of this server has this name' in taken.text
+
+    gone = await browser_client.post(
+        f"/servers/{GUILD}/templates/{template.id}/delete", data={"csrf_token": CSRF}
+    )
+    assert gone.status_code == 303
+    with session_factory() as session:
+        assert template_store.list_templates(session, GUILD) == []
+
+
+async def test_hosts_may_not_change_templates(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    signed_in.viewer = HOST_VIEWER
+    assert (await browser_client.get(f"/servers/{GUILD}/templates")).status_code == 403
+    refused = await browser_client.post(f"/servers/{GUILD}/templates", data=TEMPLATE_FORM)
+    assert refused.status_code == 403
+    with session_factory() as session:
+        assert template_store.list_templates(session, GUILD) == []

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from game_scheduler.api.deps import ApiContext
-from game_scheduler.web import actions, pages, series_pages, settings_page
+from game_scheduler.web import actions, pages, series_pages, settings_page, templates_page
 from game_scheduler.web.deps import PageError, SignInNeeded, ViewerSource, WebContext
 from game_scheduler.web.directory import RestDirectory, bot_token_of
 from game_scheduler.web.people import viewer_from_session
@@ -62,3 +62,4 @@ def install_dashboard(
     app.include_router(actions.router)
     app.include_router(settings_page.router)
     app.include_router(series_pages.router)
+    app.include_router(templates_page.router)

@@ -8,6 +8,7 @@ What was typed is kept, so a refused form comes back filled in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from game_scheduler.api.schemas import GameCreate, GameUpdate
+from game_scheduler.api.template_schemas import TemplateCreate
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.recurrence import rule_for_repeat
 from game_scheduler.domain.validation import InvalidField
@@ -37,6 +39,7 @@ FORM_FIELD = {
     "repeat": "repeat",
     "timezone": "repeat",
     "local_start": "when",
+    "allowed_role_ids": "allowed_role_ids",
 }
 _PRESET_MINUTES = {str(m) for m, _ in REMINDER_CHOICES}
 _FRIENDLY = {
@@ -69,7 +72,7 @@ def read_form(form: Any) -> GameForm:
     """What the browser sent (a Starlette FormData), kept as typed."""
     names = (
         *TEXT_FIELDS,
-        *("channel_id", "date", "time", "duration", "seats", "custom_reminders", "repeat"),
+        *("channel_id", "date", "time", "duration", "seats", "custom_reminders", "repeat", "name"),
     )
     values = {name: str(form.get(name) or "") for name in names}
     return GameForm(values=values, reminders=[str(v) for v in form.getlist("reminders")])
@@ -138,8 +141,9 @@ def to_series(form: GameForm, body: GameCreate, server_zone: str) -> NewSeries |
     if not choice:
         return None
     local_start = body.scheduled_at.astimezone(ZoneInfo(server_zone)).replace(tzinfo=None)
-    fields = {name: getattr(body, name) for name in type(body).model_fields}
-    fields.pop("scheduled_at")
+    # What a series copies to every game; a game's other fields stay the one game's.
+    names = {f.name for f in dataclasses.fields(NewSeries)} & set(type(body).model_fields)
+    fields = {name: getattr(body, name) for name in names}
     return NewSeries(
         **fields,
         rrule=rule_for_repeat(choice, local_start),
@@ -252,3 +256,24 @@ def to_changes(form: GameForm, game: GameSession, zone: ZoneInfo) -> dict[str, A
     if update is None or form.errors:
         return None
     return update.changes()
+
+
+def to_template(form: GameForm, role_ids: Sequence[str]) -> TemplateCreate | None:
+    """The template form as `POST .../templates` takes it, or None with `form.errors` filled.
+
+    No reminder chosen means the server's default reminders.
+    """
+    text = {name: form.values.get(name, "").strip() or None for name in TEXT_FIELDS}
+    raw = {
+        "name": form.values.get("name", "").strip(),
+        "title": text["title"],
+        "description": text["description"],
+        "where": text["where"],
+        "channel_id": form.values.get("channel_id", "").strip() or None,
+        "max_players": _whole(form, "seats"),
+        "expected_duration_minutes": _whole(form, "duration"),
+        "reminder_minutes": _reminder_minutes(form) or None,
+        "allowed_role_ids": [r for r in role_ids if r.isascii() and r.isdigit()],
+    }
+    created: TemplateCreate | None = _validated(form, TemplateCreate, raw)
+    return created if not form.errors else None

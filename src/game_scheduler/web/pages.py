@@ -52,6 +52,8 @@ FLASH = {
     "series": "Series created: the bot is posting its next games to Discord.",
     "skipped": "This one is skipped; the series goes on.",
     "ended": "The series has ended; its games that had not started are cancelled.",
+    "template": "Template saved. Hosts find it under Start from template.",
+    "template_deleted": "Template deleted. Games made from it stay as they are.",
     "saved": "Changes saved. The Discord message follows in a moment.",
     "joined": "You joined the game.",
     "left": "You left the game.",
