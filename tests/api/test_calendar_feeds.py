@@ -21,13 +21,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from game_scheduler.calendar.tokens import calendar_url, rotate_calendar_token, user_for_token
 from game_scheduler.config import Settings
 from game_scheduler.games import service
-from tests.api.conftest import API_TOKEN, GUILD, HOST, NOW, START, create
+from tests.api import conftest
+from tests.api.conftest import API_TOKEN, CHANNEL, GUILD, HOST, NOW, START
 from tests.fixtures.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.integration
 
 PLAYER = 444_444_444_444_444_444
 OTHER_GUILD = "555555555555555555"
+OTHER_CHANNEL = "555555555555555600"
+CHANNELS = {GUILD: CHANNEL, OTHER_GUILD: OTHER_CHANNEL}  # each server's own channel
+
+
+async def create(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    """Create a game through the API in its server's own channel."""
+    channel = CHANNELS[overrides.get("guild_id", GUILD)]
+    return await conftest.create(client, **{"channel_id": channel, **overrides})
 
 
 @pytest.fixture
@@ -54,6 +63,7 @@ class Members:
             "name": f"server {guild_id[-3:]}",
             "owner_id": HOST,
             "members": [{"user_id": str(m), "username": f"user{m}"} for m in members],
+            "channels": [{"id": CHANNELS[guild_id], "name": "games"}],
         }
         url = f"{self.sandbox.url}/sandbox/guilds"
         async with self.sandbox.session.post(url, json=body) as response:
@@ -67,9 +77,12 @@ class Members:
 
 
 @pytest.fixture
-def members(discord_sandbox: SandboxHandle, app: FastAPI) -> Members:
-    """Set who is in which server."""
-    return Members(discord_sandbox, app)
+async def members(discord_sandbox: SandboxHandle, app: FastAPI) -> Members:
+    """Set who is in which server; both start with their channel and no members."""
+    described = Members(discord_sandbox, app)
+    for guild_id in CHANNELS:
+        await described.only(guild_id, [])
+    return described
 
 
 def feed_path(sessions: sessionmaker[Session], user_id: int) -> str:
@@ -348,7 +361,7 @@ async def test_server_feed_holds_all_its_games_for_a_member(
 
 
 async def test_one_game_as_ics_and_google_link(
-    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, members: Members
 ) -> None:
     game = await create(client, title="Board games", where="Café")
 

@@ -124,3 +124,17 @@ async def test_when_discord_does_not_answer_the_game_is_made_and_the_post_will_t
 
     assert response.status_code == 201, response.text
     assert response.json()["post_error"] is None  # recorded by the bot when it tries
+
+
+async def test_a_channel_of_another_server_is_refused(
+    people_app: FastAPI, discord_sandbox: SandboxHandle, session_factory: sessionmaker[Session]
+) -> None:
+    async with people.browser(people_app) as host:
+        await people.log_in(host, discord_sandbox, people.HOST)  # may host in A, not in B
+        response = await host.post("/api/v1/games", json=a_game(channel_id=people.CHANNEL_B))
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "channel_id"
+    assert f"#games-b ({people.CHANNEL_B}) is in another server" in error["message"]
+    assert game_count(session_factory) == 0

@@ -168,6 +168,15 @@ async def test_the_form_refuses_a_channel_the_bot_cannot_post_in(
     session_factory: sessionmaker[Session],
 ) -> None:
     signed_in.viewer = HOST_VIEWER
+    server = {
+        "guild_id": str(GUILD),
+        "owner_id": str(HOST),
+        "channels": [{"id": str(CHANNEL), "name": "game-nights"}],
+    }
+    async with discord_sandbox.session.post(
+        f"{discord_sandbox.url}/sandbox/guilds", json=server
+    ) as described:
+        assert described.status == 201
     transport = httpx.ASGITransport(app=sandboxed_web_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://dash.test") as client:
         game_id = await _create(client)  # the bot may post: created

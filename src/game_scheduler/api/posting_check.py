@@ -59,19 +59,23 @@ class PostingCheck:
     def __init__(self, directory: DiscordDirectory) -> None:
         self._directory = directory
 
-    def check(self, channel_id: int) -> None:
-        """Raise InvalidField on `channel_id` (a 422) when the bot cannot post there; blocks."""
+    def check(self, channel_id: int, guild_id: int) -> None:
+        """Raise InvalidField on `channel_id` (a 422) when the bot cannot post there; blocks.
+
+        Also when the channel is in another server than `guild_id`: rights are checked in
+        `guild_id`, so a game there must not land in a server where the host has none.
+        """
         try:
-            problem = self._problem(channel_id, fresh=False)
+            problem = self._problem(channel_id, guild_id, fresh=False)
             if problem is not None:
-                problem = self._problem(channel_id, fresh=True)
+                problem = self._problem(channel_id, guild_id, fresh=True)
         except DiscordUnavailable:
             logger.info("could not ask Discord about channel %d; the post will tell", channel_id)
             return
         if problem is not None:
             raise InvalidField("channel_id", problem)
 
-    def _problem(self, channel_id: int, *, fresh: bool) -> str | None:
+    def _problem(self, channel_id: int, guild_id: int, *, fresh: bool) -> str | None:
         channel = self._directory.channel(channel_id)
         if isinstance(channel, ChannelRefused):
             if channel.status == MISSING_ACCESS:
@@ -80,12 +84,16 @@ class PostingCheck:
                     f" give it {NEEDED} there"
                 )
             return f"is not a channel the bot can find ({channel_id}); pick one of the server's"
-        return self._missing_in(channel, fresh=fresh)
-
-    def _missing_in(self, channel: ChannelFacts, *, fresh: bool) -> str | None:
         if channel.guild_id is None:
-            return f"channel {channel.channel_id} is a direct message, not a server channel"
-        guild_id = channel.guild_id
+            return f"channel {channel_id} is a direct message, not a server channel"
+        if channel.guild_id != guild_id:
+            return (
+                f"channel #{channel.name} ({channel_id}) is in another server, not in"
+                f" {guild_id}; pick one of this server's channels"
+            )
+        return self._missing_in(channel, channel.guild_id, fresh=fresh)
+
+    def _missing_in(self, channel: ChannelFacts, guild_id: int, *, fresh: bool) -> str | None:
         bot_id = self._directory.bot_user_id()
         if fresh:
             self._directory.forget_guild(guild_id, bot_id)
@@ -103,15 +111,15 @@ class PostingCheck:
         )
 
 
-def channel_of_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> int:
-    """The channel a game is posted in; GameNotFound when there is no such game."""
+def where_game_posts(sessions: sessionmaker[Session], game_id: uuid.UUID) -> tuple[int, int]:
+    """The game's (channel id, server id); GameNotFound when there is no such game."""
     with sessions() as session:
-        channel_id = session.scalars(
-            select(GameSession.channel_id).where(GameSession.id == game_id)
+        row = session.execute(
+            select(GameSession.channel_id, GameSession.guild_id).where(GameSession.id == game_id)
         ).one_or_none()
-    if channel_id is None:
+    if row is None:
         raise GameNotFound(game_id)
-    return channel_id
+    return row.channel_id, row.guild_id
 
 
 def get_posting_check(request: Request) -> PostingCheck:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from game_scheduler.api.posting_check import PostingCheck, channel_of_game
+from game_scheduler.api.posting_check import PostingCheck, where_game_posts
 from game_scheduler.domain.permissions import may_edit_game
 from game_scheduler.domain.status import status_label
 from game_scheduler.domain.validation import InvalidField, check_scheduled_at
@@ -81,7 +81,7 @@ async def create_game(
             if body is not None:
                 fields = {name: getattr(body, name) for name in type(body).model_fields}
                 try:
-                    posting.check(body.channel_id)  # the API's own check: a 422 on the channel
+                    posting.check(body.channel_id, guild_id)  # the API's own check: a 422
                     now = web.api.clock.now()
                     new_series = forms.to_series(
                         form, body, server_zone(session, guild_id) or "UTC"
@@ -116,7 +116,7 @@ async def edit_game(
         # Asked of Discord before the game's row is locked; said only if an edit is made.
         cannot_post: InvalidField | None = None
         try:
-            posting.check(channel_of_game(web.api.session_factory, game_id))
+            posting.check(*where_game_posts(web.api.session_factory, game_id))
         except InvalidField as exc:
             cannot_post = exc
         except GameNotFound:

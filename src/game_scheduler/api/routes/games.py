@@ -17,7 +17,7 @@ from game_scheduler.api.deps import Context, decode_cursor, encode_cursor
 from game_scheduler.api.errors import COMMON_RESPONSES, CONFLICT_RESPONSES, GAME_RESPONSES, ApiError
 from game_scheduler.api.game_access import check_may_create, check_may_edit, may_see, ownership
 from game_scheduler.api.identity import CurrentCaller
-from game_scheduler.api.posting_check import PostingChecker, channel_of_game
+from game_scheduler.api.posting_check import PostingChecker, where_game_posts
 from game_scheduler.api.schemas import (
     GameCreate,
     GameOut,
@@ -52,7 +52,7 @@ def create_game(
 ) -> GameOut:
     """Create a game; its reminders and status changes are scheduled in the same commit."""
     check_may_create(caller, body.guild_id, body.host_id)
-    posting.check(body.channel_id)  # a channel the bot cannot post in: 422
+    posting.check(body.channel_id, body.guild_id)  # a channel the bot cannot post in: 422
     fields = {name: getattr(body, name) for name in GameCreate.model_fields}
     with context.session_factory.begin() as session:
         # What the request leaves out, the server's settings fill in.
@@ -126,7 +126,7 @@ def update_game(
     changes = body.changes()
     if not changes:
         raise ApiError(422, "invalid_field", "send at least one field to change")
-    posting.check(channel_of_game(context.session_factory, game_id))
+    posting.check(*where_game_posts(context.session_factory, game_id))
     with context.session_factory.begin() as session:
         game = service.update_game(session, game_id, changes, now=context.clock.now())
         return game_out(game, service.roster_of(game))
