@@ -321,3 +321,58 @@ async def test_a_person_turns_reminder_dms_off_and_on(
         row = s.get(UserSettings, MEMBER)
         assert row is not None
         assert row.dm_reminders is True
+
+
+async def test_a_cancellation_from_the_dashboard_carries_who_and_why(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import text
+
+    signed_in.viewer = HOST_VIEWER
+    game_id = await _create(browser_client)
+    confirm = await browser_client.get(f"/games/{game_id}/cancel")
+    assert 'for="f-reason">Reason (optional)' in confirm.text
+    done = await browser_client.post(
+        f"/games/{game_id}/cancel", data={"csrf_token": CSRF, "reason": "Venue closed"}
+    )
+    assert done.status_code == 303
+    with session_factory() as s:
+        payload = s.execute(
+            text(
+                "SELECT payload FROM event_outbox WHERE event_type = 'game.cancelled'"
+                " AND payload->>'game_id' = :g"
+            ),
+            {"g": str(game_id)},
+        ).scalar_one()
+    assert payload["reason"] == "Venue closed"
+    assert payload["cancelled_by"] == str(HOST_VIEWER.user_id)
+
+
+async def test_a_manager_turns_check_in_on_for_new_games(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    signed_in.viewer = Viewer(
+        user_id=HOST,
+        username="hana",
+        csrf_token=CSRF,
+        servers=(ServerAccess(GUILD, "Board Gamers", Rights(True, True)),),
+    )
+    page = await browser_client.get(f"/servers/{GUILD}/settings")
+    assert "Ask confirmed players by DM whether they are coming" in page.text
+    assert 'name="checkin_minutes" type="number" value="120"' in page.text
+    base = {"csrf_token": CSRF, "timezone": "UTC"}
+    bad = await browser_client.post(
+        f"/servers/{GUILD}/settings", data={**base, "checkin_minutes": "0"}
+    )
+    assert bad.status_code == 422
+    assert "must be whole minutes, 1 to 10080" in bad.text
+    saved = await browser_client.post(
+        f"/servers/{GUILD}/settings",
+        data={**base, "checkin_enabled": "on", "checkin_minutes": "90", "release_minutes": "20"},
+    )
+    assert saved.status_code == 303
+    with session_factory() as s:
+        row = s.get(GuildSettings, GUILD)
+        assert row is not None
+        assert (row.checkin_enabled, row.checkin_minutes, row.release_enabled) == (True, 90, False)
+        assert row.release_minutes == 20

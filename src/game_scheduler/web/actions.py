@@ -260,7 +260,10 @@ async def cancel(request: Request, game_id: uuid.UUID, web: Web, viewer: SignedI
     """Cancel a game, after the confirm step."""
 
     def change(session: Session, posted: Any) -> str:
-        service.cancel_game(session, game_id, now=web.api.clock.now())
+        reason = str(posted.get("reason") or "").strip()[:500] or None
+        service.cancel_game(
+            session, game_id, now=web.api.clock.now(), cancelled_by=viewer.user_id, reason=reason
+        )
         return "cancelled"
 
     return await _roster_action(request, web, viewer, game_id, change, host_only=True)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from game_scheduler.calendar.tokens import rotate_calendar_token
+from game_scheduler.domain.checkin import DEFAULT_CHECKIN_MINUTES, DEFAULT_RELEASE_MINUTES
 from game_scheduler.domain.validation import (
     InvalidField,
     check_duration,
@@ -92,11 +93,42 @@ def settings_page(
                     str(m) for m in current.default_reminder_minutes or ()
                 ),
                 "default_duration_minutes": str(current.default_duration_minutes or ""),
+                **_checkin_values(current),
             }
         )
         roles = [str(r) for r in current.host_role_ids]
         events = EventsMirror(current.scheduled_events_enabled, current.scheduled_events_error)
     return _render(request, web, viewer, server, form, roles, events=events, flash=flash_of(done))
+
+
+CHECKIN_FIELDS = ("checkin_minutes", "release_minutes")
+
+
+def _checkin_values(current: Any) -> dict[str, str]:
+    """The check-in part of the form from the server's row (a row not stored yet: defaults)."""
+    return {
+        "checkin_enabled": "on" if current.checkin_enabled else "",
+        "checkin_minutes": str(current.checkin_minutes or DEFAULT_CHECKIN_MINUTES),
+        "release_enabled": "on" if current.release_enabled else "",
+        "release_minutes": str(current.release_minutes or DEFAULT_RELEASE_MINUTES),
+    }
+
+
+def _read_checkin(form: GameForm, posted: Any) -> dict[str, Any]:
+    """Check-in on or off, and its minutes; ticked boxes are the only ones a browser sends."""
+    values: dict[str, Any] = {}
+    for flag in ("checkin_enabled", "release_enabled"):
+        values[flag] = posted.get(flag) is not None
+        form.values[flag] = "on" if values[flag] else ""
+    for name in CHECKIN_FIELDS:
+        typed = form.values[name].strip()
+        if not typed:
+            continue  # left empty: unchanged
+        if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= 10_080:
+            values[name] = int(typed)
+        else:
+            form.error(name, "must be whole minutes, 1 to 10080")
+    return values
 
 
 def _read(form: GameForm, role_ids: list[str]) -> dict[str, Any]:
@@ -140,11 +172,10 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
     check_csrf(viewer, posted.get("csrf_token"))
     server = _manager(viewer, guild_id)
     names = ("timezone", "default_channel_id", "default_reminder_minutes")
-    form = GameForm(
-        values={n: str(posted.get(n) or "") for n in (*names, "default_duration_minutes")}
-    )
+    fields = (*names, "default_duration_minutes", *CHECKIN_FIELDS)
+    form = GameForm(values={n: str(posted.get(n) or "") for n in fields})
     role_ids = [str(r) for r in posted.getlist("host_role_ids")]
-    values = _read(form, role_ids)
+    values = {**_read(form, role_ids), **_read_checkin(form, posted)}
     # A checkbox: a browser sends it only when it is ticked.
     values["scheduled_events_enabled"] = posted.get("scheduled_events_enabled") is not None
     events = await run_in_threadpool(_events_of, web, guild_id, values["scheduled_events_enabled"])
