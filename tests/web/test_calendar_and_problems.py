@@ -59,7 +59,9 @@ async def test_new_calendar_link_replaces_the_old_one(
     old = await _feed_token(browser_client)
     assert old == await _feed_token(browser_client)  # stable until asked for a new one
     home = await browser_client.get("/")
-    assert "New calendar link" in home.text
+    assert home.text.count("New calendar link") == 1
+    assert home.text.count('id="calendar-url"') == 1
+    assert re.search(r"<title>Your games[^<]*</title>", home.text)
 
     refused = await browser_client.post("/me/calendar-token", data={"csrf_token": "wrong"})
     assert refused.status_code == 403
