@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from game_scheduler.bot.commands.people import set_user_zone
 from game_scheduler.db.models import GameSeries
 from game_scheduler.games import templates as template_store
 from tests.bot.commands.conftest import (
@@ -179,3 +180,24 @@ async def test_bad_templates_are_refused_and_create_nothing(world: World, server
     )
     assert "Give a `title`" in seen(no_title)
     assert world.game_count() == before
+
+
+async def test_a_series_keeps_the_servers_zone_whoever_types_it(world: World) -> None:
+    """A member in New York types 2pm in a Berlin server: 20:00 Berlin, every week."""
+    new_yorker, channel_id = fresh_id(), fresh_id()
+    with world.sessions.begin() as session:
+        set_user_zone(session, new_yorker, "America/New_York", datetime.now(UTC))
+    answer = await world.command(
+        "create",
+        user_id=new_yorker,
+        channel_id=channel_id,
+        title="Across the ocean",
+        when="2027-06-04 14:00",  # a Friday; New York and Berlin are six hours apart
+        repeat="weekly",
+    )
+    series = series_of(world, channel_id)
+    assert (series.timezone, series.local_start) == (SERVER_ZONE, datetime(2027, 6, 4, 20, 0))
+    [first] = world.games(series_id=series.id)
+    assert first.scheduled_at == datetime(2027, 6, 4, 18, 0, tzinfo=UTC)
+    assert "every Friday at 20:00 (Europe/Berlin)" in seen(answer)
+    assert "in America/New_York as Friday" in seen(answer)
