@@ -8,6 +8,7 @@ joins, leaves and cancels run through the service for real.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.games import series as series_service
 from game_scheduler.games import service
+from game_scheduler.games import templates as template_store
 from tests.api.conftest import API_TOKEN, NOW, START, count_rows
 
 pytestmark = pytest.mark.integration
@@ -63,6 +65,9 @@ def _aim_at_real_game(case: schemathesis.Case[Any], sessions: sessionmaker[Sessi
         case.body["scheduled_at"] = (START + timedelta(hours=1)).isoformat()
     if "series_id" in (case.path_parameters or {}):
         case.path_parameters["series_id"] = _real_series(sessions)
+    if "template_id" in (case.path_parameters or {}):
+        case.path_parameters["guild_id"] = "1"
+        case.path_parameters["template_id"] = _real_template(sessions)
     if isinstance(case.body, dict):
         # A rule, zone and start that hold, so series cases reach the service.
         valid = {"rrule": "FREQ=WEEKLY", "timezone": "UTC", "local_start": SERIES_START}
@@ -88,6 +93,12 @@ def _real_series(sessions: sessionmaker[Session]) -> str:
     )
     with sessions.begin() as session:
         return str(series_service.create_series(session, new, now=NOW).id)
+
+
+def _real_template(sessions: sessionmaker[Session]) -> str:
+    new = template_store.NewTemplate(guild_id=1, name=f"Fuzz {uuid.uuid4().hex[:8]}")
+    with sessions.begin() as session:
+        return str(template_store.create_template(session, new, now=NOW).id)
 
 
 def _has_inputs(operation: Any) -> bool:
