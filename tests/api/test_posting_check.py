@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from game_scheduler.db.models import GameSession
+from game_scheduler.db.models import GameSeries, GameSession
 from game_scheduler.domain.permissions import EMBED_LINKS, SEND_MESSAGES, VIEW_CHANNEL
 from tests.api import people
 from tests.api.conftest import API_TOKEN, game_body
@@ -137,4 +137,26 @@ async def test_a_channel_of_another_server_is_refused(
     error = response.json()["error"]
     assert error["field"] == "channel_id"
     assert f"#games-b ({people.CHANNEL_B}) is in another server" in error["message"]
+    assert game_count(session_factory) == 0
+
+
+async def test_a_series_in_a_channel_the_bot_cannot_post_in_is_a_422(
+    people_app: FastAPI, discord_sandbox: SandboxHandle, session_factory: sessionmaker[Session]
+) -> None:
+    await deny(discord_sandbox, people.CHANNEL_A, SEND_MESSAGES)
+    body = {
+        **{k: v for k, v in a_game().items() if k not in ("scheduled_at", "reminder_minutes")},
+        "rrule": "FREQ=WEEKLY;BYDAY=FR",
+        "timezone": "Europe/Berlin",
+        "local_start": "2031-03-21T20:00",
+    }
+    async with people.browser(people_app) as host:
+        await people.log_in(host, discord_sandbox, people.HOST)
+        response = await host.post("/api/v1/series", json=body)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "channel_id"
+    assert "it lacks Send Messages there" in response.json()["error"]["message"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(GameSeries)) == 0
     assert game_count(session_factory) == 0

@@ -22,6 +22,7 @@ from game_scheduler.api.game_access import (
     series_ownership,
 )
 from game_scheduler.api.identity import CurrentCaller
+from game_scheduler.api.posting_check import PostingChecker
 from game_scheduler.api.schemas import ErrorOut
 from game_scheduler.api.series_schemas import (
     OccurrencesOut,
@@ -53,10 +54,15 @@ router = APIRouter(prefix="/api/v1/series", tags=["series"], dependencies=[Secur
     response_description="the new series; its Location header is its URL",
 )
 def create_series(
-    body: SeriesCreate, context: Context, caller: CurrentCaller, response: Response
+    body: SeriesCreate,
+    context: Context,
+    caller: CurrentCaller,
+    response: Response,
+    posting: PostingChecker,
 ) -> SeriesOut:
     """Create a series; its first occurrences become games in the same commit."""
     check_may_create(caller, body.guild_id, body.host_id)
+    posting.check(body.channel_id, body.guild_id)  # a channel the bot cannot post in: 422
     fields = {name: getattr(body, name) for name in SeriesCreate.model_fields}
     now = context.clock.now()
     with context.session_factory.begin() as session:
