@@ -95,3 +95,22 @@ async def test_several_updates_of_one_game_in_a_batch_leave_one_for_the_handler(
     settled = await EventTriage(wired.sessions, wired.refresher)(updates)
 
     assert settled == {u.message_id for u in updates[1:]}
+
+
+async def test_updates_that_tell_someone_something_always_reach_the_handler(
+    wired: Wired,
+) -> None:
+    game = create_game(wired.sessions, players=[31])
+    await wired.refresher.refresh(game)  # the message shows the game as it is
+    news = [
+        GameUpdatedEvent(game_id=game, joined=32),
+        GameUpdatedEvent(game_id=game, promoted=(33,), left=34, left_full=True),
+        GameUpdatedEvent(game_id=game, removed=(35,)),
+        GameUpdatedEvent(game_id=game, released=(36,), promoted=(37,)),
+        GameUpdatedEvent(game_id=game, previous_scheduled_at=WHEN),
+    ]
+    updates = [received(EventType.GAME_UPDATED, payload) for payload in news]
+
+    settled = await EventTriage(wired.sessions, wired.refresher)(updates)
+
+    assert settled == set()  # neither "unchanged" nor "coalesced": each has DMs to send

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from game_scheduler.db.models import EventOutbox, GameSession
-from game_scheduler.domain.checkin import CheckinStage, plan_checkins
+from game_scheduler.domain.checkin import plan_checkins
 from game_scheduler.domain.status import GameStatus
 
-CHECKIN_EVENT_TYPES = tuple(stage.value for stage in CheckinStage)
+# The partial index `ix_event_outbox_pending_checkins`'s predicate and expression written
+# out as literals (only the game id is a parameter), so every plan, generic ones too, can
+# prove the predicate and match the expression.
+PENDING_CHECKINS_OF_GAME = (
+    "NOT published AND event_type IN ('game.checkin_due', 'game.release_due')"
+    " AND (payload->>'game_id') = :game_id"
+)
 
 
 def replan_checkins(session: Session, game: GameSession, now: datetime) -> None:
@@ -26,11 +32,7 @@ def replan_checkins(session: Session, game: GameSession, now: datetime) -> None:
     fired is never planned again for the same start (the bot's DM records would skip it).
     """
     session.execute(
-        delete(EventOutbox).where(
-            ~EventOutbox.published,
-            EventOutbox.event_type.in_(CHECKIN_EVENT_TYPES),
-            EventOutbox.payload["game_id"].astext == str(game.id),
-        )
+        delete(EventOutbox).where(text(PENDING_CHECKINS_OF_GAME).bindparams(game_id=str(game.id)))
     )
     planned = plan_checkins(
         scheduled_at=game.scheduled_at,

@@ -42,6 +42,11 @@ class GameUpdatedEvent(Payload):
     previous_scheduled_at: AwareDatetime | None = None
     reordered: bool = False  # the host moved a player up (so `moved_to_waitlist` is theirs)
 
+    @property
+    def has_news(self) -> bool:
+        """Whether someone is to be told of this change, beyond the message's refresh."""
+        return self != GameUpdatedEvent(game_id=self.game_id)
+
 
 class GameCancelledEvent(Payload):
     """Published when a game is cancelled: the bot marks the message and tells players.

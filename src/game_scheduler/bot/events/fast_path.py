@@ -110,9 +110,9 @@ def _game_id(received: ReceivedEvent) -> uuid.UUID | None:
 
 
 def _plain_update(received: ReceivedEvent) -> bool:
-    """A game.updated whose whole effect is one refresh (no one to tell of the waitlist)."""
+    """A game.updated whose whole effect is one refresh (no one to tell of anything)."""
     payload = received.payload
-    return isinstance(payload, GameUpdatedEvent) and not payload.moved_to_waitlist
+    return isinstance(payload, GameUpdatedEvent) and not payload.has_news
 
 
 class EventTriage:
