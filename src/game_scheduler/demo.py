@@ -181,7 +181,12 @@ class _CheckinAnswers:
                     if button is None:
                         continue
                     message_id, custom_id = button
-                    body = {"message_id": message_id, "custom_id": custom_id, "user_id": player}
+                    body = {
+                        "message_id": message_id,
+                        "custom_id": custom_id,
+                        "user_id": player,
+                        "wait": True,  # for the bot's answer, to print it
+                    }
                     answer = sandbox.post("/sandbox/click", json=body).json()
                     said = answer.get("response", {}).get("content", "")
                     print(

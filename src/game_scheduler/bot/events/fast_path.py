@@ -9,9 +9,10 @@ their handlers, and recorded as handled in one statement:
 - missing games: the game does not exist (any more), so the handler would do nothing;
 - no-op refreshes: a `game.updated` whose game's message already shows exactly what the
   game is now (`MessageRefresher.shows`: the content, read for the batch, compared with
-  the last write), with no one moved to the waitlist;
-- coalesced refreshes: several `game.updated` of one game in a batch need one refresh,
-  so the first goes to its handler and the others are settled. Safe against a crash: the
+  the last write), with no one to tell of it (`GameUpdatedEvent.has_news`: nobody
+  promoted, moved to the waitlist, joined, left a full game, removed, released or moved);
+- coalesced refreshes: several such `game.updated` of one game in a batch need one
+  refresh, so the first goes to its handler and the others are settled. Safe against a crash: the
   first is acked only after its refresh, which starts after all of them arrived, and is
   redelivered if the bot dies first.
 
