@@ -376,3 +376,32 @@ async def test_a_manager_turns_check_in_on_for_new_games(
         assert row is not None
         assert (row.checkin_enabled, row.checkin_minutes, row.release_enabled) == (True, 90, False)
         assert row.release_minutes == 20
+
+
+async def test_a_host_sets_a_games_check_in_on_the_form(
+    browser_client: httpx.AsyncClient, signed_in: Signed, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as s:
+        s.add(GuildSettings(guild_id=GUILD, checkin_enabled=True, checkin_minutes=150))
+    signed_in.viewer = HOST_VIEWER
+    blank = await browser_client.get(f"/servers/{GUILD}/games/new")
+    assert 'for="f-checkin">Check-in (minutes before)' in blank.text
+    assert 'name="checkin" type="number" value="150"' in blank.text  # the server's
+
+    refused = await browser_client.post(
+        f"/servers/{GUILD}/games/new", data={**FORM, "checkin": "60", "release": "90"}
+    )
+    assert refused.status_code == 422
+    assert "less than checkin_minutes" in refused.text
+    game_id = await _create(browser_client, checkin="90", release="30", min_players="3")
+    no_checkin = await _create(browser_client, checkin="")
+
+    with session_factory() as s:
+        game = s.get(GameSession, uuid.UUID(game_id))
+        assert game is not None
+        assert (game.checkin_minutes, game.release_minutes, game.min_players) == (90, 30, 3)
+        cleared = s.get(GameSession, uuid.UUID(no_checkin))
+        assert cleared is not None
+        assert cleared.checkin_minutes is None  # cleared on the form: off, whatever the server says
+    edit = await browser_client.get(f"/games/{game_id}/edit")
+    assert 'name="release" type="number" value="30"' in edit.text

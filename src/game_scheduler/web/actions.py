@@ -80,6 +80,7 @@ async def create_game(
             body = forms.to_create(form, guild_id=guild_id, host_id=viewer.user_id, zone=zone)
             if body is not None:
                 fields = {name: getattr(body, name) for name in type(body).model_fields}
+                fields["server_checkin"] = False  # the form started from the server's
                 try:
                     posting.check(body.channel_id, guild_id)  # the API's own check: a 422
                     now = web.api.clock.now()

@@ -40,7 +40,11 @@ FORM_FIELD = {
     "timezone": "repeat",
     "local_start": "when",
     "allowed_role_ids": "allowed_role_ids",
+    "checkin_minutes": "checkin",
+    "release_minutes": "release",
+    "min_players": "min_players",
 }
+CHECKIN_FORM_FIELDS = ("checkin", "release", "min_players")
 _PRESET_MINUTES = {str(m) for m, _ in REMINDER_CHOICES}
 _FRIENDLY = {
     "string_too_long": "is too long: at most {max_length} characters",
@@ -73,6 +77,7 @@ def read_form(form: Any) -> GameForm:
     names = (
         *TEXT_FIELDS,
         *("channel_id", "date", "time", "duration", "seats", "custom_reminders", "repeat", "name"),
+        *CHECKIN_FORM_FIELDS,
     )
     values = {name: str(form.get(name) or "") for name in names}
     return GameForm(values=values, reminders=[str(v) for v in form.getlist("reminders")])
@@ -83,12 +88,16 @@ def blank_form(
     channel_id: int | None,
     reminder_minutes: Sequence[int],
     duration_minutes: int | None,
+    checkin_minutes: int | None = None,
+    release_minutes: int | None = None,
 ) -> GameForm:
-    """A new game's form, filled with the server's defaults."""
+    """A new game's form, filled with the server's defaults (its check-in, when it has one)."""
     form = GameForm(
         values={
             "channel_id": str(channel_id or ""),
             "duration": str(duration_minutes or ""),
+            "checkin": str(checkin_minutes or ""),
+            "release": str(release_minutes or ""),
         }
     )
     _set_reminders(form, reminder_minutes)
@@ -109,6 +118,9 @@ def form_of(game: GameSession, zone: ZoneInfo) -> GameForm:
             "time": f"{local:%H:%M}",
             "duration": str(game.expected_duration_minutes or ""),
             "seats": str(game.max_players or ""),
+            "checkin": str(game.checkin_minutes or ""),
+            "release": str(game.release_minutes or ""),
+            "min_players": str(game.min_players or ""),
         }
     )
     _set_reminders(form, game.reminder_minutes)
@@ -207,6 +219,10 @@ def _fields(form: GameForm, zone: ZoneInfo) -> dict[str, Any]:
         "max_players": _whole(form, "seats"),
         "expected_duration_minutes": _whole(form, "duration"),
         "reminder_minutes": _reminder_minutes(form),
+        # Empty: no check-in (a new game's form starts with the server's, if it has one).
+        "checkin_minutes": _whole(form, "checkin"),
+        "release_minutes": _whole(form, "release"),
+        "min_players": _whole(form, "min_players"),
     }
 
 
@@ -250,6 +266,9 @@ def to_changes(form: GameForm, game: GameSession, zone: ZoneInfo) -> dict[str, A
         "max_players": game.max_players,
         "expected_duration_minutes": game.expected_duration_minutes,
         "reminder_minutes": sorted(game.reminder_minutes, reverse=True),
+        "checkin_minutes": game.checkin_minutes,
+        "release_minutes": game.release_minutes,
+        "min_players": game.min_players,
     }
     changed = {name: value for name, value in raw.items() if value != current[name]}
     update: GameUpdate | None = _validated(form, GameUpdate, changed)

@@ -296,6 +296,12 @@ def new_game_page(
         channel_id=defaults.default_channel_id,
         reminder_minutes=defaults.default_reminder_minutes or service.DEFAULT_REMINDER_MINUTES,
         duration_minutes=defaults.default_duration_minutes,
+        checkin_minutes=defaults.checkin_minutes if defaults.checkin_enabled else None,
+        release_minutes=(
+            defaults.release_minutes
+            if defaults.checkin_enabled and defaults.release_enabled
+            else None
+        ),
     )
     if chosen is not None:
         forms.apply_template(form, template_store.game_values(chosen))
