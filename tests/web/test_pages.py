@@ -309,6 +309,11 @@ async def test_a_person_turns_reminder_dms_off_and_on(
     home = await browser_client.get("/")
     assert "Send me reminders, check-ins and join confirmations" in home.text
     assert 'name="dm_reminders" value="on" checked' in home.text
+    forged = await browser_client.post("/me/reminders", data={"csrf_token": "wrong"})
+    assert forged.status_code == 403
+    with session_factory() as s:
+        before = s.get(UserSettings, MEMBER)
+        assert before is None or before.dm_reminders is True  # nothing changed
 
     off = await browser_client.post("/me/reminders", data={"csrf_token": CSRF})
     assert off.headers["location"] == "/?done=reminders"
