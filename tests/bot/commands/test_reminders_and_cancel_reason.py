@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from game_scheduler.db.models import UserSettings
+from game_scheduler.db.models import GameSession, GuildSettings, UserSettings
 from tests.bot.commands.conftest import Server, World, fresh_id, seen
 from tests.bot.commands.test_game_manage import make_game, run
 
@@ -63,3 +63,30 @@ async def test_a_cancellation_with_a_reason_says_who_and_why(world: World, serve
         ).scalar_one()
     assert payload["reason"] == "Storm warning"
     assert payload["cancelled_by"] == str(server.host_id)
+
+
+async def test_settings_turn_check_in_on_for_new_games(world: World, server: Server) -> None:
+    async def settings(**options: str) -> str:
+        answer = await world.command(
+            name="settings",
+            user_id=server.manager_id,
+            channel_id=server.channel_id,
+            guild_id=server.guild_id,
+            **options,
+        )
+        return seen(answer)
+
+    assert "check in 1h 30m before" in await settings(checkin="90m", release="20m")
+    with world.sessions.begin() as session:
+        row = session.get(GuildSettings, server.guild_id)
+        assert row is not None
+        assert (row.checkin_enabled, row.checkin_minutes) == (True, 90)
+        assert (row.release_enabled, row.release_minutes) == (True, 20)
+    refused = await settings(release="2h")
+    assert "`release` must come after the check-in" in refused
+    assert "new games have no check-in" in await settings(checkin="off")
+    game_id = make_game(world, server, "No check-in", server.host_id)
+    with world.sessions.begin() as session:
+        game = session.get(GameSession, game_id)
+        assert game is not None
+        assert game.checkin_minutes is None

@@ -18,8 +18,16 @@ from game_scheduler.bot.commands.people import (
     set_user_zone,
 )
 from game_scheduler.bot.commands.reading import Refusal
+from game_scheduler.db.models import GuildSettings
 from game_scheduler.domain.validation import InvalidField, check_reminder_minutes
-from game_scheduler.domain.when import Unreadable, matching_zones, read_reminders, zone_of
+from game_scheduler.domain.when import (
+    Unreadable,
+    describe_minutes,
+    matching_zones,
+    read_duration,
+    read_reminders,
+    zone_of,
+)
 
 FOLLOW_SERVER = "server"
 
@@ -82,6 +90,8 @@ def settings_command(deps: CommandDeps) -> app_commands.Command[Any, Any, None]:
         host_role="A role whose members may host games (choose it again to remove it)",
         channel="The channel new games go to by default",
         reminders="Default reminders for new games: 1d, 2h, 15m (or none)",
+        checkin="Ask players of new games to check in this long before: 2h (or off)",
+        release="Give unanswered seats to the waitlist this long before: 30m (or off)",
     )
     @app_commands.rename(host_role="host-role")
     @app_commands.autocomplete(timezone=_zone_choices)
@@ -91,6 +101,8 @@ def settings_command(deps: CommandDeps) -> app_commands.Command[Any, Any, None]:
         host_role: discord.Role | None = None,
         channel: discord.TextChannel | None = None,
         reminders: str | None = None,
+        checkin: str | None = None,
+        release: str | None = None,
     ) -> None:
         facts = facts_of(interaction)
         if facts is None:
@@ -102,7 +114,7 @@ def settings_command(deps: CommandDeps) -> app_commands.Command[Any, Any, None]:
         try:
             text = await deps.run(
                 lambda session: _change_settings(
-                    session, deps, facts, timezone, role_id, channel_id, reminders
+                    session, deps, facts, timezone, role_id, channel_id, reminders, checkin, release
                 )
             )
         except Refusal as refusal:
@@ -121,6 +133,8 @@ def _change_settings(
     host_role_id: int | None,
     channel_id: int | None,
     reminders: str | None,
+    checkin: str | None = None,
+    release: str | None = None,
 ) -> str:
     caller = load_caller(session, facts)
     if not caller.rights.can_manage:
@@ -155,12 +169,54 @@ def _change_settings(
                 answers.invalid_option(error, reminders) + " Nothing was changed."
             ) from None
         said.append(answers.reminders_text(row.default_reminder_minutes))
+    said += _change_checkin(row, checkin, release)
     if said:
         row.updated_at = deps.clock.now()
         return "Saved: " + "; ".join(said) + "."
     return _describe(
         row.timezone, row.host_role_ids, row.default_channel_id, row.default_reminder_minutes
     )
+
+
+def _checkin_minutes(option: str, text: str) -> int | None:
+    """Minutes from `2h` / `90m`, None for `off`; a Refusal for anything else."""
+    cleaned = text.strip().lower()
+    if cleaned in ("off", "none", "no", "0"):
+        return None
+    read = read_duration(cleaned)
+    if isinstance(read, Unreadable) or not 1 <= read <= 10_080:
+        raise Refusal(
+            f"`{option}`: I read '{text[:40]}' as no time before the start I know:"
+            " try `2h`, `30m` or `off`. Nothing was changed."
+        )
+    return read
+
+
+def _change_checkin(row: GuildSettings, checkin: str | None, release: str | None) -> list[str]:
+    """Turn the server's check-in (and release) for new games on or off; what was said."""
+    said: list[str] = []
+    if checkin is not None:
+        minutes = _checkin_minutes("checkin", checkin)
+        row.checkin_enabled = minutes is not None
+        if minutes is not None:
+            row.checkin_minutes = minutes
+            said.append(f"new games ask players to check in {describe_minutes(minutes)} before")
+        else:
+            said.append("new games have no check-in")
+    if release is not None:
+        minutes = _checkin_minutes("release", release)
+        if minutes is not None and minutes >= row.checkin_minutes:
+            raise Refusal(
+                "`release` must come after the check-in: less time before the start than"
+                f" {describe_minutes(row.checkin_minutes)}. Nothing was changed."
+            )
+        row.release_enabled = minutes is not None
+        if minutes is not None:
+            row.release_minutes = minutes
+            said.append(f"unanswered seats go to the waitlist {describe_minutes(minutes)} before")
+        else:
+            said.append("unanswered players keep their seats")
+    return said
 
 
 def _describe(
