@@ -91,7 +91,12 @@ class Recorder:
 
 
 def spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start one of our processes."""
+    """Start one of our processes (the bot under cProfile when BENCH_PROFILE_BOT names a file)."""
+    profile = os.environ.get("BENCH_PROFILE_BOT")
+    if profile and module == "game_scheduler.bot.bot":
+        return subprocess.Popen(
+            [sys.executable, "-m", "cProfile", "-o", profile, "-m", module], env=env
+        )
     return subprocess.Popen([sys.executable, "-m", module], env=env)
 
 

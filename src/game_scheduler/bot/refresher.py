@@ -179,6 +179,16 @@ class MessageRefresher:
             and self._shown.get(game_id) == (message_id, message)
         )
 
+    def rereads_soon(self, game_id: uuid.UUID) -> bool:
+        """True when a write of the game that reads it afresh is due and someone awaits it.
+
+        A change committed before now is then shown by that write, and the event that
+        awaits it stays unacknowledged until it is: the fast path may settle other
+        refreshes of the game at once.
+        """
+        slot = self._slots.get(game_id)
+        return slot is not None and slot.dirty and slot.known is None and bool(slot.waiters)
+
     def mark_dirty(self, game_id: uuid.UUID) -> None:
         """Ask for a refresh without waiting for it (a slash command's change, say)."""
         self._mark(game_id, None, None)

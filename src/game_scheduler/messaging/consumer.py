@@ -42,6 +42,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from prometheus_client import CollectorRegistry
 
+from game_scheduler.messaging.acks import AckBatcher
 from game_scheduler.messaging.errors import InvalidMessageError
 from game_scheduler.messaging.events import Event, EventType
 from game_scheduler.messaging.metrics import UNKNOWN_EVENT_TYPE, ConsumerMetrics
@@ -138,6 +139,7 @@ class EventConsumer:
         # Copies being handled (by message id) and ids handled lately, across both queues.
         self._in_progress: dict[str, asyncio.Future[bool]] = {}
         self._recently_done: OrderedDict[str, None] = OrderedDict()
+        self._acks = AckBatcher()
         self._declare = declare
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
@@ -242,15 +244,18 @@ class EventConsumer:
                     await consumed.cancel(consumer_tag)
             if self._in_hand:
                 await asyncio.wait(set(self._in_hand))
+            await self._acks.close()
         finally:
             self._consuming.clear()
             await connection.close()
             logger.info("consumer stopped", extra={"queue": self._topology.queue})
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._acks.received(message)
         await self._track(self._handle(message))
 
     async def _on_fresh_message(self, message: AbstractIncomingMessage) -> None:
+        self._acks.received(message)
         await self._track(self._handle_fresh(message))
 
     async def _track(self, work: Awaitable[None]) -> None:
@@ -308,6 +313,7 @@ class EventConsumer:
             received = decode_message(message)
         except InvalidMessageError:
             # No dead-letter exchange here: dropped; the bot_events copy dead-letters.
+            self._acks.forget(message)
             await self._settle(message.reject(requeue=False), {"queue": "fresh"})
             return
         handler = self._handlers.get(received.event_type)
@@ -320,7 +326,7 @@ class EventConsumer:
                     "fresh copy failed; its bot_events copy is retried",
                     extra={**extra, "error": repr(exc)},
                 )
-        await self._settle(message.ack(), extra)
+        self._acks.done(message)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         started = time.monotonic()
@@ -337,7 +343,7 @@ class EventConsumer:
         extra = {"event_type": received.event_type.value, "message_id": received.message_id}
         try:
             if await self._already_done(received):
-                await self._settle(message.ack(), extra)
+                self._acks.done(message)
                 self.metrics.events_handled.labels(received.event_type.value).inc()
                 return
             await self._run_handler(handler, received)
@@ -352,9 +358,10 @@ class EventConsumer:
             )
             if not last_try:
                 await self._backoff(received.delivery_count)
+            self._acks.forget(message)
             await self._settle(message.nack(requeue=True), extra)
             return
-        await self._settle(message.ack(), extra)
+        self._acks.done(message)
         elapsed = time.monotonic() - started
         self.metrics.events_handled.labels(received.event_type.value).inc()
         self.metrics.event_handling_seconds.labels(received.event_type.value).observe(elapsed)
@@ -371,6 +378,7 @@ class EventConsumer:
         extra = {"event_type": label, "message_id": message_id, "reason": reason}
         self.metrics.events_failed.labels(label, "dead_letter").inc()
         logger.error("invalid event sent to the dead-letter queue", extra=extra)
+        self._acks.forget(message)
         await self._settle(message.reject(requeue=False), extra)
 
     async def _backoff(self, delivery_count: int) -> None:

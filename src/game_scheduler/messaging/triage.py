@@ -25,15 +25,20 @@ logger = logging.getLogger(__name__)
 Triage = Callable[[Sequence["ReceivedEvent"]], Awaitable[Collection[str]]]
 
 BATCH_MAX = 500  # events per triage call
+IN_FLIGHT = 4  # triage calls at once: a batch forms while others wait on the database
 GATHER_SECONDS = 0.002  # a first event waits this long for others to join its batch
 
 
 class TriageBatcher:
     """Collects events into batches, triages each batch once, and tells each event's fate."""
 
-    def __init__(self, triage: Triage, *, batch_max: int = BATCH_MAX) -> None:
+    def __init__(
+        self, triage: Triage, *, batch_max: int = BATCH_MAX, in_flight: int = IN_FLIGHT
+    ) -> None:
         self._triage = triage
         self._batch_max = batch_max
+        self._slots = asyncio.Semaphore(in_flight)
+        self._running: set[asyncio.Task[None]] = set()
         self._pending: list[tuple[ReceivedEvent, asyncio.Future[bool]]] = []
         self._worker: asyncio.Task[None] | None = None
 
@@ -54,8 +59,17 @@ class TriageBatcher:
     async def _work(self) -> None:
         await asyncio.sleep(GATHER_SECONDS)
         while self._pending:
+            await self._slots.acquire()
             batch = self._pending[: self._batch_max]
             del self._pending[: self._batch_max]
+            task = asyncio.create_task(self._settle(batch), name="consumer-triage-batch")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            # Let the next batch gather while this one waits on the database.
+            await asyncio.sleep(GATHER_SECONDS)
+
+    async def _settle(self, batch: list[tuple[ReceivedEvent, asyncio.Future[bool]]]) -> None:
+        try:
             live = [(event, future) for event, future in batch if not future.done()]
             done: Collection[str] = ()
             try:
@@ -66,9 +80,13 @@ class TriageBatcher:
             for event, future in live:
                 if not future.done():
                     future.set_result(event.message_id in done)
+        finally:
+            self._slots.release()
 
     async def close(self) -> None:
-        """Let the batch in hand finish."""
+        """Let the batches in hand finish."""
         if self._worker is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._worker
+        if self._running:
+            await asyncio.wait(set(self._running))

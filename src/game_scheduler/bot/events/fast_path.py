@@ -12,8 +12,10 @@ their handlers, and recorded as handled in one statement:
   the last write), with no one to tell of it (`GameUpdatedEvent.has_news`: nobody
   promoted, moved to the waitlist, joined, left a full game, removed, released or moved);
 - coalesced refreshes: several such `game.updated` of one game in a batch need one
-  refresh, so the first goes to its handler and the others are settled. Safe against a crash: the
-  first is acked only after its refresh, which starts after all of them arrived, and is
+  refresh, so the first goes to its handler and the others are settled; so are those of
+  a game whose next write, awaited by an event in hand, has not read the game yet
+  (`MessageRefresher.rereads_soon`). Safe against a crash: the event that awaits the
+  write is acked only after it, which reads the game after all of them arrived, and is
   redelivered if the bot dies first.
 
 Everything else goes to its handler. The handlers keep their own checks, so an event the
@@ -41,6 +43,7 @@ from game_scheduler.db.models import GameSession, ProcessedMessage
 from game_scheduler.messaging.consumer import ReceivedEvent
 from game_scheduler.messaging.events import EventType
 from game_scheduler.messaging.schemas import GameUpdatedEvent
+from game_scheduler.messaging.triage import IN_FLIGHT
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -122,8 +125,8 @@ class EventTriage:
     def __init__(self, sessions: sessionmaker[Session], refresher: MessageRefresher) -> None:
         self._sessions = sessions
         self._refresher = refresher
-        # Its own thread: a batch never queues behind the handlers' database calls.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage")
+        # Threads of its own: a batch never queues behind the handlers' database calls.
+        self._executor = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="triage")
 
     async def _in_thread(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
@@ -148,7 +151,9 @@ class EventTriage:
             reason = self._reason(event, event.message_id in recorded, games)
             if reason is None and _plain_update(event):
                 game_id = _game_id(event)
-                if game_id in refreshing:
+                if game_id in refreshing or (
+                    game_id is not None and self._refresher.rereads_soon(game_id)
+                ):
                     reason = "coalesced"
                 elif game_id is not None:
                     refreshing.add(game_id)
