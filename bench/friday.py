@@ -56,13 +56,15 @@ GUILD = 1
 BASE_CHANNEL = 710_000_000_000_000_000
 BASE_USER = 720_000_000_000_000_000
 TARGET_RATIO = 1.15
+REMINDER_MARK = "** starts <t:"  # in every reminder DM (formatters.game_message.reminder_text)
 
 
 class Recorder:
     """Hooks the sandbox: when each DM, post and edit was recorded, and DM channels opened."""
 
     def __init__(self, state: SandboxState) -> None:
-        self.dms: dict[int, list[float]] = defaultdict(list)
+        self.dms: dict[int, list[float]] = defaultdict(list)  # reminder DMs per user
+        self.other_dms: list[float] = []  # other DMs (join news, check-ins, ...)
         self.posts: dict[int, float] = {}  # channel id -> first post time
         self.edits: dict[int, list[float]] = defaultdict(list)  # message id -> edit times
         self.opens: list[float] = []
@@ -71,7 +73,10 @@ class Recorder:
         def create_message(channel: Channel, body: dict[str, Any], author: Any = None) -> Any:
             data = create(channel, body, author)
             if channel.recipient_id is not None:
-                self.dms[channel.recipient_id].append(time.time())
+                if REMINDER_MARK in str(body.get("content", "")):
+                    self.dms[channel.recipient_id].append(time.time())
+                else:
+                    self.other_dms.append(time.time())
             else:
                 self.posts.setdefault(channel.id, time.time())
             return data
@@ -243,7 +248,9 @@ async def friday(games: int) -> dict[str, Any]:
     start_edits = {g: [t for t in recorder.edits[m] if t >= t_start] for g, m in ids.items() if m}
     first_edits = [times[0] for times in start_edits.values() if times]
     opens = len(recorder.opens) - opens_before
-    reminder_requests = len(players) + opens
+    other_dms = sum(1 for t in recorder.other_dms if t >= t_reminder)
+    # Other DMs in the window (check-ins, news) spend the same budget.
+    reminder_requests = len(players) + opens + other_dms
     start_requests = games
     alone = reminder_requests / GLOBAL_PER_S
     # The start edits rank first and come due at T+60 s: inside the reminders' window
@@ -256,6 +263,7 @@ async def friday(games: int) -> dict[str, Any]:
         shared,
         floor_alone_s=round(alone, 2),
         dm_channels_opened=opens,
+        other_dms_in_window=other_dms,
         missed=len(players) - len(first_dms),
         duplicated=len(dm_times) - len(first_dms),
     )
