@@ -72,6 +72,45 @@ def record_keys(sessions: sessionmaker[Session], keys: Sequence[str]) -> None:
             record_message_once(session, key)
 
 
+class KeyRecorder:
+    """Records DM keys as done, the keys of DMs sent close together in one transaction.
+
+    A fan-out of thousands of DMs would otherwise be thousands of transactions, queued on
+    the same threads as every handler's database work. `record` returns once its key is
+    committed; the window for a repeat after a crash grows by a few milliseconds, which
+    the DM's nonce covers.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], gather: float = 0.005) -> None:
+        self._sessions = sessions
+        self._gather = gather  # seconds a key waits for others to share its transaction
+        self._pending: list[tuple[str, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, key: str) -> None:
+        """Record one key; raises what the transaction raised."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="dm-records")
+        await future
+
+    async def _write(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._gather)
+            batch, self._pending = self._pending, []
+            try:
+                await asyncio.to_thread(record_keys, self._sessions, [k for k, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
 class DirectMessenger:
     """Sends a batch of DMs once each, falling back to a channel mention for closed DMs."""
 
@@ -88,6 +127,7 @@ class DirectMessenger:
         self.dms_closed: set[int] = set()  # users seen answering 50007, for this process
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, holders
         self._dm_channels: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id
+        self._records = KeyRecorder(sessions)
 
     async def dm_channel(self, user_id: int) -> discord.abc.Messageable:
         """The DM channel with a user: opened on first use, then remembered."""
@@ -169,7 +209,7 @@ class DirectMessenger:
             async with gate:
                 sent = await self._send_dm(kind, recipient, keys[recipient.user_id])
             if sent:
-                await asyncio.to_thread(record_keys, self._sessions, [keys[recipient.user_id]])
+                await self._records.record(keys[recipient.user_id])
             else:
                 closed.append(recipient.user_id)
 
