@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +57,7 @@ GATEWAY_GRACE = 120.0  # seconds the Gateway may stay down before /healthz fails
 # Deduplication records outlive any redelivery by far; older ones only take up space.
 DEDUP_RETENTION = timedelta(days=14)
 PRUNE_INTERVAL = 3600.0  # seconds between prunes
+DATABASE_THREADS = 20  # as many as the engine's pool (10) and overflow (10) give connections
 
 
 class GameBot(discord.Client):
@@ -319,6 +321,9 @@ async def run_bot(
     """Run until `stop` is set (or SIGTERM/SIGINT), then close cleanly; 0 on a clean stop."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Handlers' database calls run on these threads; the default (CPU count + 4) queues a
+    # burst's transactions behind each other while PostgreSQL has room for more.
+    loop.set_default_executor(ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="bot-db"))
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     if early_stop is not None and early_stop.is_set():
