@@ -187,10 +187,10 @@ async def test_a_handler_that_fails_twice_then_succeeds_is_handled_once(
         await eventually(lambda: len(recorder.handled) == 1)
         await asyncio.sleep(0.2)  # room for a wrong extra delivery to show up
 
-    # The fresh queue's copy is tried once and dropped when it fails; bot_events' copy
-    # is retried until it works.
+    # The fresh queue's copy is tried at most once (not while bot_events' copy is in
+    # hand) and dropped when it fails; bot_events' copy is retried until it works.
     assert [r.message_id for r in recorder.attempts] == [message.message_id] * 3
-    assert sorted(r.delivery_count for r in recorder.attempts) == [0, 0, 1]
+    assert sorted(r.delivery_count for r in recorder.attempts) in ([0, 0, 1], [0, 1, 2])
     assert len(recorder.handled) == 1
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 0
     assert rabbitmq_probe.depth(rabbitmq_topology.dead_letter_queue) == 0
@@ -212,8 +212,9 @@ async def test_a_message_that_always_fails_ends_in_the_dlq_after_the_delivery_li
         await eventually(lambda: rabbitmq_probe.depth(rabbitmq_topology.dead_letter_queue) == 1)
         await asyncio.sleep(0.2)
 
-    # Every delivery of bot_events' copy, and the fresh copy once.
-    assert len(recorder.attempts) == rabbitmq_topology.delivery_limit + 2
+    # Every delivery of bot_events' copy, and the fresh copy at most once.
+    deliveries = rabbitmq_topology.delivery_limit + 1
+    assert len(recorder.attempts) in (deliveries, deliveries + 1)
     assert recorder.handled == []
     got = rabbitmq_probe.get(rabbitmq_topology.dead_letter_queue)
     assert got is not None

@@ -53,7 +53,9 @@ from game_scheduler.messaging.triage import Triage, TriageBatcher
 logger = logging.getLogger(__name__)
 
 _KNOWN_TYPES = frozenset(t.value for t in EventType)
-DEFAULT_PREFETCH = 2000  # messages in hand from bot_events: enough that urgent ones are seen
+# Messages in hand from bot_events: enough that a status change published behind a Friday
+# evening's reminders, which stay in hand until their DMs are out, is still taken at once.
+DEFAULT_PREFETCH = 5000
 DEFAULT_FRESH_PREFETCH = 100
 RECENTLY_DONE_KEPT = 100_000  # message ids handled by this process, newest first
 
@@ -271,17 +273,24 @@ class EventConsumer:
     async def _already_done(self, received: ReceivedEvent, *, fresh: bool = False) -> bool:
         """True when another copy was (or is being, successfully) handled, or triage settled it."""
         message_id = received.message_id
-        if await self._handled_here(message_id):
+        if await self._handled_here(message_id, fresh=fresh):
             return True
         if self._batcher is not None and await self._batcher.settled(received, first=fresh):
             self._done(message_id)
             return True
         # The other copy may have been taken up while this one was in its batch.
-        return await self._handled_here(message_id)
+        return await self._handled_here(message_id, fresh=fresh)
 
-    async def _handled_here(self, message_id: str) -> bool:
-        """True once another copy was handled by this process (waiting while it is)."""
+    async def _handled_here(self, message_id: str, *, fresh: bool = False) -> bool:
+        """True once another copy was handled by this process (waiting while it is).
+
+        A fresh copy does not wait: the bot_events copy in hand is handled, and retried if
+        need be, without it, and a fresh copy waiting on a long fan-out would keep a slot
+        of the fresh queue's small prefetch from the next new event.
+        """
         while (other := self._in_progress.get(message_id)) is not None:
+            if fresh:
+                return True
             if await asyncio.shield(other):
                 return True
         return message_id in self._recently_done
