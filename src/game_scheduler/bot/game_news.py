@@ -207,9 +207,9 @@ class GameNews:
         time has its own check-in) or whose host turned check-in off.
         """
         game = await asyncio.to_thread(load_game_now, self._sessions, payload.game_id)
-        if not self._still_for(game, payload.scheduled_for) or game is None:
+        if game is None or game.checkin_minutes is None:
             return False
-        if game.checkin_minutes is None:
+        if not self._still_for(game, payload.scheduled_for):
             return False
         message = game.message
         release_at = (
@@ -219,13 +219,9 @@ class GameNews:
         )
         scope = f"{payload.game_id}:{int(message.scheduled_at.timestamp())}"
         players = [u for u in game.confirmed if u != game.host_id and u not in game.quiet]
-        view_for = message.scheduled_at
+        text = news_text.checkin_text(message, release_at, game.link)
         recipients = [
-            Recipient(
-                u,
-                news_text.checkin_text(message, release_at, game.link),
-                view=build_checkin_view(payload.game_id, view_for),
-            )
+            Recipient(u, text, view=build_checkin_view(payload.game_id, message.scheduled_at))
             for u in players
         ]
         await self._send(
@@ -247,8 +243,9 @@ class GameNews:
             )
         return True
 
-    def _still_for(self, game: GameNow | None, scheduled_for: datetime) -> bool:
-        if game is None or game.message.status is not GameStatus.SCHEDULED:
+    def _still_for(self, game: GameNow, scheduled_for: datetime) -> bool:
+        """Still scheduled, not started, and planned for the start the moment was for."""
+        if game.message.status is not GameStatus.SCHEDULED:
             return False
         start = game.message.scheduled_at
         return int(start.timestamp()) == int(scheduled_for.timestamp()) and (
