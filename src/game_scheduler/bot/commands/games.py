@@ -90,6 +90,18 @@ async def say(interaction: discord.Interaction[Any], text: str, **extra: Any) ->
         await interaction.response.send_message(text, ephemeral=True, **extra)
 
 
+async def server_facts(
+    interaction: discord.Interaction[Any], *, defer: bool = True
+) -> Facts | None:
+    """Who asks, and in which server; None, once told, outside a server. Defers the answer."""
+    facts = facts_of(interaction)
+    if facts is None:
+        await say(interaction, answers.NOT_IN_A_SERVER)
+    elif defer:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    return facts
+
+
 def bot_can_post(interaction: discord.Interaction[Any], channel_id: int) -> bool:
     """Whether the bot may post a game message in a channel, as Discord reports it."""
     if channel_id == interaction.channel_id:
@@ -143,11 +155,9 @@ class GameCommands(app_commands.Group):
         template: str | None = None,
     ) -> None:
         """Create a game (or a series) from what was typed."""
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         request = CreateRequest(
             fields=GameFields(
                 title=title,
@@ -208,11 +218,9 @@ class GameCommands(app_commands.Group):
     @app_commands.command(name="list", description="Upcoming games in this server")
     async def list_games(self, interaction: discord.Interaction[Any]) -> None:
         """List the server's games that have not ended."""
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         games = await self.deps.run(
             lambda session: upcoming_games(session, facts.guild_id, LIST_LIMIT + 1)
         )
@@ -226,11 +234,9 @@ class GameCommands(app_commands.Group):
     @app_commands.command(name="mine", description="The games I host or joined here")
     async def mine(self, interaction: discord.Interaction[Any]) -> None:
         """List the person's own games in this server."""
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         games = await self.deps.run(
             lambda session: games_of(session, facts.guild_id, facts.user_id, LIST_LIMIT + 1)
         )
@@ -250,9 +256,8 @@ class GameCommands(app_commands.Group):
     @app_commands.describe(game="The game to change")
     async def edit(self, interaction: discord.Interaction[Any], game: str) -> None:
         """Open a form with the game's current values."""
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction, defer=False)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
         try:
             game_id, current = await self.deps.run(
@@ -267,11 +272,9 @@ class GameCommands(app_commands.Group):
     async def _submit_edit(
         self, interaction: discord.Interaction[Any], game_id: uuid.UUID, fields: GameFields
     ) -> None:
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             text = await self.deps.run(lambda session: self._edit(session, facts, game_id, fields))
         except Refusal as refusal:
@@ -333,11 +336,9 @@ class GameCommands(app_commands.Group):
         reason: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """Ask for confirmation before cancelling."""
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             game_id, question = await self.deps.run(
                 lambda session: self._cancel_question(session, facts, game)

@@ -9,10 +9,9 @@ from discord import app_commands
 from sqlalchemy.orm import Session
 
 from game_scheduler.bot.commands import answers
-from game_scheduler.bot.commands.games import CommandDeps, say
+from game_scheduler.bot.commands.games import CommandDeps, say, server_facts
 from game_scheduler.bot.commands.people import (
     Facts,
-    facts_of,
     guild_settings,
     load_caller,
     set_user_zone,
@@ -104,11 +103,9 @@ def settings_command(deps: CommandDeps) -> app_commands.Command[Any, Any, None]:
         checkin: str | None = None,
         release: str | None = None,
     ) -> None:
-        facts = facts_of(interaction)
+        facts = await server_facts(interaction)
         if facts is None:
-            await say(interaction, answers.NOT_IN_A_SERVER)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         role_id = host_role.id if host_role is not None else None
         channel_id = channel.id if channel is not None else None
         try:
