@@ -36,7 +36,7 @@ from game_scheduler.web.deps import (
     SignedIn,
     Web,
     WebContext,
-    check_csrf,
+    posted_form,
     refuse,
     server_of,
     server_zone,
@@ -66,8 +66,7 @@ async def create_game(
     request: Request, guild_id: int, web: Web, viewer: SignedIn
 ) -> HTMLResponse | RedirectResponse:
     """Create a game from the form, or show the form again with what was wrong."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     server = server_of(viewer, guild_id)
     if not server.rights.can_host:
         raise refuse("Only the server's hosts and managers may create games here.")
@@ -108,8 +107,7 @@ async def edit_game(
     request: Request, game_id: uuid.UUID, web: Web, viewer: SignedIn
 ) -> HTMLResponse | RedirectResponse:
     """Save the edit form's changes, or show it again with what was wrong."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     form = forms.read_form(posted)
     posting: PostingCheck = request.app.state.posting_check
 
@@ -156,8 +154,7 @@ async def _roster_action(
     *,
     host_only: bool,
 ) -> Response:
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
 
     def act() -> Response:
         with web.api.session_factory.begin() as session:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from game_scheduler.api.deps import ApiContext
 from game_scheduler.db.models import GameSession, GuildSettings
@@ -123,6 +124,13 @@ def check_csrf(viewer: Viewer, sent: object) -> None:
             "The form was not sent from this dashboard page, or your session changed. "
             "Nothing was changed: reload the page and try again.",
         )
+
+
+async def posted_form(request: Request, viewer: Viewer) -> FormData:
+    """The form a viewer sent, once its CSRF token is checked."""
+    posted = await request.form()
+    check_csrf(viewer, posted.get("csrf_token"))
+    return posted
 
 
 def refuse(message: str) -> PageError:

@@ -30,7 +30,7 @@ from game_scheduler.web.deps import (
     PageError,
     SignedIn,
     Web,
-    check_csrf,
+    posted_form,
     refuse,
     server_of,
     visible_game,
@@ -106,8 +106,7 @@ async def skip_this_one(
     request: Request, game_id: uuid.UUID, web: Web, viewer: SignedIn
 ) -> Response:
     """Skip this occurrence of its series: the game is cancelled, the others stay."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    await posted_form(request, viewer)
 
     def skip() -> Response:
         with web.api.session_factory.begin() as session:
@@ -150,8 +149,7 @@ def end_page(request: Request, series_id: uuid.UUID, web: Web, viewer: SignedIn)
 @router.post("/series/{series_id}/end")
 async def end(request: Request, series_id: uuid.UUID, web: Web, viewer: SignedIn) -> Response:
     """End the series: its games that have not started are cancelled."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    await posted_form(request, viewer)
 
     def finish() -> Response:
         with web.api.session_factory.begin() as session:

@@ -18,7 +18,7 @@ from game_scheduler.domain.validation import (
     check_snowflake,
 )
 from game_scheduler.games.settings import update_guild_settings, update_user_settings
-from game_scheduler.web.deps import SignedIn, Web, WebContext, check_csrf, refuse, server_of
+from game_scheduler.web.deps import SignedIn, Web, WebContext, posted_form, refuse, server_of
 from game_scheduler.web.forms import GameForm
 from game_scheduler.web.pages import flash_of, my_cards, render_home, server_defaults
 from game_scheduler.web.viewer import ServerAccess, Viewer
@@ -168,8 +168,7 @@ def _read(form: GameForm, role_ids: list[str]) -> dict[str, Any]:
 @router.post("/servers/{guild_id}/settings")
 async def save_settings(request: Request, guild_id: int, web: Web, viewer: SignedIn) -> Response:
     """Save the server's settings, or show the form again with what was wrong."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     server = _manager(viewer, guild_id)
     names = ("timezone", "default_channel_id", "default_reminder_minutes")
     fields = (*names, "default_duration_minutes", *CHECKIN_FIELDS)
@@ -199,8 +198,7 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
 @router.post("/me/timezone")
 async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response:
     """Save the zone I read and type times in (empty: each server's own)."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     typed = str(posted.get("timezone") or "").strip()
     if typed and typed not in zone_names():
         message = "is not a time zone name I know, e.g. Europe/Berlin"
@@ -221,8 +219,7 @@ async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response
 @router.post("/me/reminders")
 async def save_my_reminders(request: Request, web: Web, viewer: SignedIn) -> Response:
     """Turn my reminder DMs on or off (an unchecked box is not sent: off)."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     wanted = posted.get("dm_reminders") == "on"
 
     def save() -> None:
@@ -237,8 +234,7 @@ async def save_my_reminders(request: Request, web: Web, viewer: SignedIn) -> Res
 @router.post("/me/calendar-token")
 async def new_calendar_link(request: Request, web: Web, viewer: SignedIn) -> Response:
     """Give me a new calendar feed URL; the old one answers 404 from now on."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    await posted_form(request, viewer)
 
     def rotate() -> None:
         with web.api.session_factory.begin() as session:

@@ -25,7 +25,7 @@ from game_scheduler.web.deps import (
     SignedIn,
     Web,
     WebContext,
-    check_csrf,
+    posted_form,
     refuse,
     server_of,
 )
@@ -114,8 +114,7 @@ async def create_template(
     request: Request, guild_id: int, web: Web, viewer: SignedIn
 ) -> HTMLResponse | RedirectResponse:
     """Make a template from the form, or show the form again with what was wrong."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    posted = await posted_form(request, viewer)
     server = _manager(viewer, guild_id)
     form = forms.read_form(posted)
     roles = [str(r) for r in posted.getlist("allowed_role_ids")]
@@ -148,8 +147,7 @@ async def delete_template(
     request: Request, guild_id: int, template_id: uuid.UUID, web: Web, viewer: SignedIn
 ) -> Response:
     """Delete a template; games made from it stay as they are."""
-    posted = await request.form()
-    check_csrf(viewer, posted.get("csrf_token"))
+    await posted_form(request, viewer)
     _manager(viewer, guild_id)
 
     def delete() -> Response:
