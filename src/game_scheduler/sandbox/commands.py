@@ -9,10 +9,8 @@ with /sandbox/autocomplete.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import secrets
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +29,7 @@ from game_scheduler.sandbox.app_commands import (
     USER,
     validate_commands,
 )
-from game_scheduler.sandbox.control import _body, _problem, _wait_seconds
+from game_scheduler.sandbox.control import _answer, _body, _problem, _wait_seconds
 from game_scheduler.sandbox.errors import DiscordError, SandboxError
 from game_scheduler.sandbox.gateway import INTENT_GUILDS, GatewayHub
 from game_scheduler.sandbox.guilds import GuildError, parse_guild
@@ -43,6 +41,7 @@ from game_scheduler.sandbox.interactions import (
     interaction_payload,
     member_data,
     modal_inputs,
+    new_record,
 )
 from game_scheduler.sandbox.payloads import JSON
 from game_scheduler.sandbox.state import Channel, InteractionRecord, SandboxState
@@ -260,46 +259,12 @@ async def _command_data(
     return data, " ".join(path)
 
 
-def _new_record(
-    state: SandboxState,
-    channel: Channel,
-    user_id: int,
-    kind: int,
-    *,
-    command: str | None = None,
-    custom_id: str = "",
-    message_id: int | None = None,
-) -> InteractionRecord:
-    record = InteractionRecord(
-        id=state.snowflakes.next(),
-        token=secrets.token_urlsafe(48),
-        custom_id=custom_id,
-        user_id=user_id,
-        channel_id=channel.id,
-        message_id=message_id,
-        kind=kind,
-        command=command,
-    )
-    state.interactions[record.id] = record
-    return record
-
-
 async def _deliver_and_wait(
     hub: GatewayHub, record: InteractionRecord, payload: JSON, wait: Any
 ) -> web.Response:
     delivered = await hub.dispatch("INTERACTION_CREATE", payload)
     timeout = COMMAND_WAIT_DEFAULT if wait is None else _wait_seconds(wait)
-    if timeout > 0 and delivered:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(record.answered.wait(), timeout)
-    return web.json_response(
-        {
-            "interaction_id": str(record.id),
-            "delivered": delivered,
-            "answered": record.answered.is_set(),
-            "response": record.snapshot(),
-        }
-    )
+    return await _answer(record, delivered, timeout)
 
 
 def _ids(body: JSON, *names: str) -> dict[str, int]:
@@ -328,7 +293,7 @@ async def _typed(request: web.Request, *, autocomplete: bool) -> web.Response:
     except (CommandError, ValueError, TypeError) as exc:
         return _problem(400, str(exc))
     kind = AUTOCOMPLETE if autocomplete else APPLICATION_COMMAND
-    record = _new_record(state, channel, ids["user_id"], kind, command=path)
+    record = new_record(state, channel, ids["user_id"], kind, command=path)
     payload = interaction_payload(state, record, channel, data)
     return await _deliver_and_wait(hub, record, payload, body.get("wait"))
 
@@ -408,7 +373,7 @@ async def submit_modal(request: web.Request) -> web.Response:
     except CommandError as exc:
         return _problem(400, str(exc))
     channel = state.channels[opened.channel_id]
-    record = _new_record(
+    record = new_record(
         state,
         channel,
         user_id,

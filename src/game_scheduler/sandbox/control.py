@@ -13,6 +13,7 @@ from game_scheduler.sandbox.errors import DiscordError
 from game_scheduler.sandbox.faults import InvalidFaultError, parse_fault
 from game_scheduler.sandbox.http_layer import HUB_KEY, STATE_KEY
 from game_scheduler.sandbox.interactions import ClickError, press_button
+from game_scheduler.sandbox.state import InteractionRecord
 
 routes = web.RouteTableDef()
 
@@ -67,11 +68,15 @@ async def click(request: web.Request) -> web.Response:
         return _problem(404, f"no message {message_id}")
     except ClickError as exc:
         return _problem(400, str(exc))
-    timeout = _wait_seconds(body.get("wait", False))
-    if timeout > 0 and delivered:
+    return await _answer(record, delivered, _wait_seconds(body.get("wait", False)))
+
+
+async def _answer(record: InteractionRecord, delivered: int, wait_seconds: float) -> web.Response:
+    """Wait up to `wait_seconds` for the bot's answer, then say what it was."""
+    if wait_seconds > 0 and delivered:
         # On a timeout the caller sees "answered": false and decides what that means.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(record.answered.wait(), timeout)
+            await asyncio.wait_for(record.answered.wait(), wait_seconds)
     return web.json_response(
         {
             "interaction_id": str(record.id),

@@ -103,12 +103,17 @@ def _component_payload(
     return payload
 
 
-async def press_button(
-    state: SandboxState, hub: GatewayHub, message_id: int, custom_id: str, user_id: int
-) -> tuple[InteractionRecord, int]:
-    """Deliver a button press to every bot session; return the record and sessions reached."""
-    channel, stored = state.find_message(message_id)
-    component = _find_component(stored.data, custom_id)
+def new_record(
+    state: SandboxState,
+    channel: Channel,
+    user_id: int,
+    kind: int,
+    *,
+    command: str | None = None,
+    custom_id: str = "",
+    message_id: int | None = None,
+) -> InteractionRecord:
+    """A new interaction from `user_id` in `channel`, kept so the bot's answer finds it."""
     record = InteractionRecord(
         id=state.snowflakes.next(),
         token=secrets.token_urlsafe(48),
@@ -116,8 +121,22 @@ async def press_button(
         user_id=user_id,
         channel_id=channel.id,
         message_id=message_id,
+        kind=kind,
+        command=command,
     )
     state.interactions[record.id] = record
+    return record
+
+
+async def press_button(
+    state: SandboxState, hub: GatewayHub, message_id: int, custom_id: str, user_id: int
+) -> tuple[InteractionRecord, int]:
+    """Deliver a button press to every bot session; return the record and sessions reached."""
+    channel, stored = state.find_message(message_id)
+    component = _find_component(stored.data, custom_id)
+    record = new_record(
+        state, channel, user_id, COMPONENT_INTERACTION, custom_id=custom_id, message_id=message_id
+    )
     payload = _component_payload(state, record, channel, stored.data, int(component["type"]))
     delivered = await hub.dispatch("INTERACTION_CREATE", payload)
     return record, delivered
