@@ -15,7 +15,6 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StrictStr,
     WithJsonSchema,
@@ -29,6 +28,7 @@ from game_scheduler.api.schemas import (
     ShortText,
     Snowflake,
     Title,
+    _Request,
     _storable_text,
     patch_config,
     sent_changes,
@@ -70,10 +70,6 @@ LOCAL_START_DESCRIPTION = (
     "the first occurrence as a wall-clock time in `timezone`, without an offset, "
     "e.g. 2027-03-19T20:00"
 )
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SeriesCreate(_Request):

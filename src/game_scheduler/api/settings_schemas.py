@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
-from game_scheduler.api.schemas import DurationMinutes, ReminderMinutes, Snowflake
+from game_scheduler.api.schemas import (
+    DurationMinutes,
+    ReminderMinutes,
+    Snowflake,
+    sent_changes,
+)
+from game_scheduler.api.schemas import _Request as _ClosedRequest
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _Request(_ClosedRequest):
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        return sent_changes(self, ())
 
 
 class GuildAccessOut(BaseModel):

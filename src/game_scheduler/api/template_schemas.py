@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, Field, StrictStr
 
 from game_scheduler.api.schemas import (
     _NOT_BLANK,
@@ -21,6 +21,7 @@ from game_scheduler.api.schemas import (
     ShortText,
     Snowflake,
     Title,
+    _Request,
     _storable_text,
     patch_config,
     sent_changes,
@@ -47,10 +48,6 @@ AllowedRoles = Annotated[
     ),
 ]
 REMINDERS_DESCRIPTION = "minutes before the start; null: the server's default; [] for none"
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _TemplateFields(_Request):
