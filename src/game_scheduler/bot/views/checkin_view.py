@@ -16,11 +16,12 @@ from typing import Any, ClassVar, Protocol, Self
 
 import discord
 
+from game_scheduler.bot.views.game_view import UUID_PATTERN
+
 logger = logging.getLogger(__name__)
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-YES_TEMPLATE = re.compile(rf"checkin:yes:(?P<game_id>{_UUID}):(?P<at>[0-9]{{1,12}})")
-NO_TEMPLATE = re.compile(rf"checkin:no:(?P<game_id>{_UUID}):(?P<at>[0-9]{{1,12}})")
+YES_TEMPLATE = re.compile(rf"checkin:yes:(?P<game_id>{UUID_PATTERN}):(?P<at>[0-9]{{1,12}})")
+NO_TEMPLATE = re.compile(rf"checkin:no:(?P<game_id>{UUID_PATTERN}):(?P<at>[0-9]{{1,12}})")
 
 
 def checkin_custom_id(coming: bool, game_id: uuid.UUID, scheduled_for: datetime) -> str:
@@ -43,7 +44,7 @@ class CheckinHandler(Protocol):
 
 class _CheckinButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=re.compile(rf"checkin:(?:yes|no):(?P<game_id>{_UUID}):(?P<at>[0-9]{{1,12}})"),
+    template=re.compile(rf"checkin:(?:yes|no):(?P<game_id>{UUID_PATTERN}):(?P<at>[0-9]{{1,12}})"),
 ):
     coming: ClassVar[bool]
     label: ClassVar[str]

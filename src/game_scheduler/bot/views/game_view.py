@@ -19,9 +19,10 @@ import discord
 
 logger = logging.getLogger(__name__)
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-JOIN_TEMPLATE = re.compile(rf"game:join:(?P<game_id>{_UUID})")
-LEAVE_TEMPLATE = re.compile(rf"game:leave:(?P<game_id>{_UUID})")
+# The lowercase hyphenated form `str(uuid.UUID)` writes into custom_ids.
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+JOIN_TEMPLATE = re.compile(rf"game:join:(?P<game_id>{UUID_PATTERN})")
+LEAVE_TEMPLATE = re.compile(rf"game:leave:(?P<game_id>{UUID_PATTERN})")
 
 
 class Action(StrEnum):
@@ -57,7 +58,7 @@ async def _dispatch(
 
 class _GameButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=re.compile(rf"game:(?:join|leave):(?P<game_id>{_UUID})"),
+    template=re.compile(rf"game:(?:join|leave):(?P<game_id>{UUID_PATTERN})"),
 ):
     """A button of one game; subclasses name the action, and their template its custom_id."""
 
