@@ -221,6 +221,14 @@ def get_game(session: Session, game_id: uuid.UUID, *, for_update: bool = False) 
     return game
 
 
+def _open_game(session: Session, game_id: uuid.UUID, act: str) -> GameSession:
+    """The game, locked for a roster change; GameNotOpen if it takes none any more."""
+    game = get_game(session, game_id, for_update=True)
+    if not is_open_for_joining(game.status):
+        raise GameNotOpen(game_id, game.status, act)
+    return game
+
+
 def update_game(
     session: Session, game_id: uuid.UUID, changes: dict[str, Any], *, now: datetime
 ) -> GameSession:
@@ -348,9 +356,7 @@ def join_game(
     """Add a player; beyond `max_players` they go on the waitlist in join order."""
     check_snowflake("user_id", user_id)
     display_name = check_display_name(display_name)
-    game = get_game(session, game_id, for_update=True)
-    if not is_open_for_joining(game.status):
-        raise GameNotOpen(game_id, game.status, "join")
+    game = _open_game(session, game_id, "join")
     if any(p.user_id == user_id for p in game.participants):
         raise AlreadyJoined(game_id, user_id)
     participant = GameParticipant(game_id=game.id, user_id=user_id, display_name=display_name)
@@ -364,9 +370,7 @@ def join_game(
 
 def leave_game(session: Session, game_id: uuid.UUID, user_id: int, *, now: datetime) -> GameSession:
     """Remove a player; the first on the waitlist moves up."""
-    game = get_game(session, game_id, for_update=True)
-    if not is_open_for_joining(game.status):
-        raise GameNotOpen(game_id, game.status, "leave")
+    game = _open_game(session, game_id, "leave")
     participant = next((p for p in game.participants if p.user_id == user_id), None)
     if participant is None:
         raise NotJoined(game_id, user_id)
@@ -401,9 +405,7 @@ def add_placeholder(
     name = clean_text(display_name).strip()
     if not has_visible_text(name):
         raise InvalidField("display_name", "must name the person the seat is for")
-    game = get_game(session, game_id, for_update=True)
-    if not is_open_for_joining(game.status):
-        raise GameNotOpen(game_id, game.status, "add a player")
+    game = _open_game(session, game_id, "add a player")
     participant = GameParticipant(game_id=game.id, user_id=None, display_name=name)
     game.participants.append(participant)
     game.updated_at = now
@@ -424,9 +426,7 @@ def remove_participant(
     session: Session, game_id: uuid.UUID, participant_id: uuid.UUID, *, now: datetime
 ) -> GameSession:
     """Take a player or placeholder off the roster (a host's act); the waitlist moves up."""
-    game = get_game(session, game_id, for_update=True)
-    if not is_open_for_joining(game.status):
-        raise GameNotOpen(game_id, game.status, "remove a player")
+    game = _open_game(session, game_id, "remove a player")
     before = _places(game)
     removed = _participant(game, participant_id)
     game.participants.remove(removed)
@@ -441,9 +441,7 @@ def move_up(
     session: Session, game_id: uuid.UUID, participant_id: uuid.UUID, *, now: datetime
 ) -> GameSession:
     """Swap a player with the one before them; the first waiting player moves into a seat."""
-    game = get_game(session, game_id, for_update=True)
-    if not is_open_for_joining(game.status):
-        raise GameNotOpen(game_id, game.status, "change the order")
+    game = _open_game(session, game_id, "change the order")
     before = _places(game)
     moving = _participant(game, participant_id)
     place = game.participants.index(moving)
