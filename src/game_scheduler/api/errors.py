@@ -111,6 +111,13 @@ class ApiError(Exception):
         self.field = field
 
 
+def some_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes a PATCH body sent; 422 when it sent none."""
+    if not changes:
+        raise ApiError(422, "invalid_field", "send at least one field to change")
+    return changes
+
+
 def error_response(
     status: int,
     code: str,

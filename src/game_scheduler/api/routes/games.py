@@ -14,7 +14,12 @@ from fastapi import APIRouter, Query, Response, Security
 
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context, decode_cursor, encode_cursor
-from game_scheduler.api.errors import COMMON_RESPONSES, CONFLICT_RESPONSES, GAME_RESPONSES, ApiError
+from game_scheduler.api.errors import (
+    COMMON_RESPONSES,
+    CONFLICT_RESPONSES,
+    GAME_RESPONSES,
+    some_changes,
+)
 from game_scheduler.api.game_access import check_may_create, check_may_edit, may_see, ownership
 from game_scheduler.api.identity import CurrentCaller
 from game_scheduler.api.posting_check import PostingChecker, where_game_posts
@@ -123,9 +128,7 @@ def update_game(
 ) -> GameOut:
     """Change the fields sent; a new time or new reminders replace the pending schedule."""
     check_may_edit(caller, ownership(context.session_factory, game_id))
-    changes = body.changes()
-    if not changes:
-        raise ApiError(422, "invalid_field", "send at least one field to change")
+    changes = some_changes(body.changes())
     posting.check(*where_game_posts(context.session_factory, game_id))
     with context.session_factory.begin() as session:
         game = service.update_game(session, game_id, changes, now=context.clock.now())

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response, Security
 
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context
-from game_scheduler.api.errors import COMMON_RESPONSES, ApiError
+from game_scheduler.api.errors import COMMON_RESPONSES, some_changes
 from game_scheduler.api.game_access import (
     check_may_create,
     check_may_edit,
@@ -89,9 +89,7 @@ def update_series(
 ) -> SeriesOut:
     """Change the fields sent; future occurrences follow, posted ones keep their players."""
     check_may_edit(caller, series_ownership(context.session_factory, series_id))
-    changes = body.changes()
-    if not changes:
-        raise ApiError(422, "invalid_field", "send at least one field to change")
+    changes = some_changes(body.changes())
     now = context.clock.now()
     with context.session_factory.begin() as session:
         series = series_service.update_series(session, series_id, changes, now=now)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response, Security
 
 from game_scheduler.api.auth import bearer_scheme
 from game_scheduler.api.deps import Context
-from game_scheduler.api.errors import COMMON_RESPONSES, ApiError
+from game_scheduler.api.errors import COMMON_RESPONSES, ApiError, some_changes
 from game_scheduler.api.identity import Caller, CurrentCaller
 from game_scheduler.api.schemas import ErrorOut, Snowflake
 from game_scheduler.api.template_schemas import (
@@ -126,9 +126,7 @@ def update_template(
 ) -> TemplateOut:
     """Change the fields sent; games made from it before keep their values."""
     _require_manager(caller, guild_id)
-    changes = body.changes()
-    if not changes:
-        raise ApiError(422, "invalid_field", "send at least one field to change")
+    changes = some_changes(body.changes())
     with context.session_factory.begin() as session:
         template = template_store.update_template(
             session, guild_id, template_id, changes, now=context.clock.now()
