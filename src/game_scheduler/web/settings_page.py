@@ -195,6 +195,19 @@ async def save_settings(request: Request, guild_id: int, web: Web, viewer: Signe
     return RedirectResponse(f"/servers/{guild_id}/settings?done=settings", status_code=303)
 
 
+async def _save_mine(
+    web: WebContext, viewer: Viewer, changes: dict[str, Any], done: str
+) -> Response:
+    """Save the viewer's own settings, then back to the home page saying what was done."""
+
+    def save() -> None:
+        with web.api.session_factory.begin() as session:
+            update_user_settings(session, viewer.user_id, changes, now=web.api.clock.now())
+
+    await run_in_threadpool(save)
+    return RedirectResponse(f"/?done={done}", status_code=303)
+
+
 @router.post("/me/timezone")
 async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response:
     """Save the zone I read and type times in (empty: each server's own)."""
@@ -206,14 +219,7 @@ async def save_my_zone(request: Request, web: Web, viewer: SignedIn) -> Response
         return render_home(
             request, web, viewer, cards, typed_zone=typed, zone_error=message, status_code=422
         )
-
-    def save() -> None:
-        with web.api.session_factory.begin() as session:
-            changes = {"timezone": typed or None}
-            update_user_settings(session, viewer.user_id, changes, now=web.api.clock.now())
-
-    await run_in_threadpool(save)
-    return RedirectResponse("/?done=zone", status_code=303)
+    return await _save_mine(web, viewer, {"timezone": typed or None}, "zone")
 
 
 @router.post("/me/reminders")
@@ -221,14 +227,7 @@ async def save_my_reminders(request: Request, web: Web, viewer: SignedIn) -> Res
     """Turn my reminder DMs on or off (an unchecked box is not sent: off)."""
     posted = await posted_form(request, viewer)
     wanted = posted.get("dm_reminders") == "on"
-
-    def save() -> None:
-        with web.api.session_factory.begin() as session:
-            changes = {"dm_reminders": wanted}
-            update_user_settings(session, viewer.user_id, changes, now=web.api.clock.now())
-
-    await run_in_threadpool(save)
-    return RedirectResponse("/?done=reminders", status_code=303)
+    return await _save_mine(web, viewer, {"dm_reminders": wanted}, "reminders")
 
 
 @router.post("/me/calendar-token")
