@@ -44,9 +44,10 @@ from game_scheduler.domain.status import GameStatus, status_label
 from game_scheduler.games import service
 from game_scheduler.messaging.topology import DEFAULT_TOPOLOGY
 from game_scheduler.sandbox.faults import Fault
+from game_scheduler.sandbox.payloads import DEFAULT_GUILD_ID
 from game_scheduler.sandbox.state import SandboxState
 
-GUILD = 1
+GUILD = DEFAULT_GUILD_ID  # the sandbox's own server: its channels are made on first use
 BASE_CHANNEL = 730_000_000_000_000_000
 BASE_USER = 740_000_000_000_000_000
 TOKEN = "soak-token"
@@ -179,6 +180,7 @@ class Workload:
             },
         )
         if response is None or response.status_code != 201:
+            self.failed[f"create: {response.status_code if response else 'no answer'}"] += 1
             return False
         game = Game(response.json()["id"], index, starts_at)
         self.games.append(game)
