@@ -54,8 +54,9 @@ logger = logging.getLogger(__name__)
 
 _KNOWN_TYPES = frozenset(t.value for t in EventType)
 # Messages in hand from bot_events: enough that a status change published behind a Friday
-# evening's reminders, which stay in hand until their DMs are out, is still taken at once.
-DEFAULT_PREFETCH = 5000
+# evening's reminders, which stay in hand until their DMs are out, is still taken at once;
+# more (5,000 was tried) floods the event loop and slows a new event down behind a backlog.
+DEFAULT_PREFETCH = 2000
 DEFAULT_FRESH_PREFETCH = 100
 RECENTLY_DONE_KEPT = 100_000  # message ids handled by this process, newest first
 
