@@ -105,13 +105,12 @@ class BatchDispatcher:
         flights: list[_Flight] = []  # claimed and sent, not yet committed; oldest first
         sizes = batch_sizes(self.batch_size)
         size = next(sizes)
-        claiming: Future[_Claim | None] | None = self._claimer.submit(self._claim, size)
+        claiming: Future[_Claim | None] | None = None
         try:
-            while claiming is not None:
-                claim = claiming.result()
-                claiming = None
-                if claim is None:
-                    break
+            # The first claim runs on this thread: a lone row that falls due goes out
+            # without a hand-over between threads. Only claims made ahead use the claimer.
+            claim = self._claim(size)
+            while claim is not None:
                 if not keep_going():
                     claim.session.close()  # stopping: the claim rolls back, its rows stay due
                     break
@@ -123,6 +122,10 @@ class BatchDispatcher:
                 flights.append(self._send(claim))
                 while flights and (claiming is None or len(flights) >= BATCHES_IN_FLIGHT):
                     total += self._confirm_and_commit(flights.pop(0))
+                if claiming is None:
+                    break
+                claim = claiming.result()
+                claiming = None
             while flights:
                 total += self._confirm_and_commit(flights.pop(0))
             return total
