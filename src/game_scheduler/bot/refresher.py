@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import discord
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.direct_messages import DirectMessenger
@@ -50,6 +49,7 @@ from game_scheduler.bot.views.game_view import build_game_view
 from game_scheduler.db.models import GameSession
 from game_scheduler.domain.status import GameStatus
 from game_scheduler.games import service
+from game_scheduler.games.discord_ids import swap_discord_id
 from game_scheduler.games.errors import GameNotFound
 
 logger = logging.getLogger(__name__)
@@ -80,22 +80,6 @@ def load_posted_game(sessions: sessionmaker[Session], game_id: uuid.UUID) -> Pos
             updated_at=game.updated_at,
             post_error=game.post_error,
         )
-
-
-def store_message_id(
-    sessions: sessionmaker[Session], game_id: uuid.UUID, expected: int | None, new: int
-) -> bool:
-    """Record the game's message id unless someone else changed it first."""
-    with sessions.begin() as session:
-        current = GameSession.message_id
-        condition = current.is_(None) if expected is None else current == expected
-        result = session.execute(
-            update(GameSession)
-            .where(GameSession.id == game_id, condition)
-            .values(message_id=new)
-            .returning(GameSession.id)
-        )
-        return result.first() is not None
 
 
 def post_nonce(game_id: uuid.UUID, replaces: int | None) -> str:
@@ -356,7 +340,12 @@ class MessageRefresher:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         stored = await asyncio.to_thread(
-            store_message_id, self._sessions, game_id, posted.message_id, sent.id
+            swap_discord_id,
+            self._sessions,
+            game_id,
+            GameSession.message_id,
+            posted.message_id,
+            sent.id,
         )
         shown = _fingerprint(posted, sent.id, embed, view) if stored else None
         self._remember(game_id, shown, posted, sent.id)

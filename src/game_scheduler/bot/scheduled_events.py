@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import discord
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,8 +42,11 @@ from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession, GuildSettings
 from game_scheduler.domain.schedule_plan import DEFAULT_DURATION_MINUTES
 from game_scheduler.domain.status import GameStatus
+from game_scheduler.games.discord_ids import swap_discord_id
 
 logger = logging.getLogger(__name__)
+
+EVENT_ID = GameSession.discord_event_id
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -117,22 +120,6 @@ def load_mirror_input(
             enabled=settings.scheduled_events_enabled if settings is not None else True,
             refused_at=settings.scheduled_events_error_at if settings is not None else None,
         )
-
-
-def store_event_id(
-    sessions: sessionmaker[Session], game_id: uuid.UUID, expected: int | None, new: int | None
-) -> bool:
-    """Record the game's event id unless it changed meanwhile."""
-    with sessions.begin() as session:
-        current = GameSession.discord_event_id
-        condition = current.is_(None) if expected is None else current == expected
-        result = session.execute(
-            update(GameSession)
-            .where(GameSession.id == game_id, condition)
-            .values(discord_event_id=new)
-            .returning(GameSession.id)
-        )
-        return result.first() is not None
 
 
 def record_refusal(
@@ -280,7 +267,7 @@ class ScheduledEventMirror:
                     return
                 except discord.NotFound:
                     await asyncio.to_thread(
-                        store_event_id, self._sessions, state.game_id, event_id, None
+                        swap_discord_id, self._sessions, state.game_id, EVENT_ID, event_id, None
                     )
                     event_id = None  # deleted by a person in Discord: made anew below
             await self._create(state, now, expected=event_id)
@@ -292,7 +279,9 @@ class ScheduledEventMirror:
                 guild, lambda: http.get_scheduled_event(guild, event_id, False)
             )
         except discord.NotFound:
-            await asyncio.to_thread(store_event_id, self._sessions, state.game_id, event_id, None)
+            await asyncio.to_thread(
+                swap_discord_id, self._sessions, state.game_id, EVENT_ID, event_id, None
+            )
             return
         await self._follow_status(state, event_id, int(current["status"]))
 
@@ -307,7 +296,7 @@ class ScheduledEventMirror:
         )
         new_id = int(created["id"])
         if not await asyncio.to_thread(
-            store_event_id, self._sessions, state.game_id, expected, new_id
+            swap_discord_id, self._sessions, state.game_id, EVENT_ID, expected, new_id
         ):
             await self._call(guild, lambda: http.delete_scheduled_event(guild, new_id))
             return
@@ -344,7 +333,7 @@ class ScheduledEventMirror:
             else:
                 await self._call(guild, lambda: http.delete_scheduled_event(guild, event_id))
                 await asyncio.to_thread(
-                    store_event_id, self._sessions, state.game_id, event_id, None
+                    swap_discord_id, self._sessions, state.game_id, EVENT_ID, event_id, None
                 )
             self._forget(state.game_id)
         logger.info(
