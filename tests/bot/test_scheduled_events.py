@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.pacing import ChannelPacer
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.bot.scheduled_events import ScheduledEventMirror
 from game_scheduler.domain.status import GameStatus
@@ -260,3 +262,29 @@ async def test_an_event_deleted_in_discord_is_made_anew(mirrored: Mirrored) -> N
     [again] = await mirrored.events()
     assert again["name"] == "Back again"
     assert again["id"] == str(game_row(mirrored.sessions, game_id).discord_event_id)
+
+
+async def test_a_game_that_starts_while_its_event_waits_for_the_budget_gets_none(
+    discord_client: discord.Client,
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The server's scheduled-event budget is spent: the next create waits 0.3 s for it.
+    pacer = ChannelPacer(limit=1, window=0.3)
+    await pacer.acquire(GUILD_ID)
+    mirror = ScheduledEventMirror(
+        discord_client, session_factory, clock, public_url="http://games.test", pacer=pacer
+    )
+    game_id = create_game(session_factory, starts_in=timedelta(minutes=1))
+
+    syncing = asyncio.create_task(mirror.sync(game_id))
+    await asyncio.sleep(0.05)
+    clock.advance(timedelta(minutes=2))  # the game starts during the wait
+    await syncing
+
+    state = await discord_sandbox.state()
+    assert state["scheduled_events"].get(str(GUILD_ID), []) == []
+    assert game_row(session_factory, game_id).discord_event_id is None
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # nothing refused, no noise

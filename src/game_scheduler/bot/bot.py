@@ -42,6 +42,7 @@ from game_scheduler.bot.views.game_view import PERSISTENT_ITEMS
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
 from game_scheduler.db.engine import make_engine, make_session_factory
+from game_scheduler.gc_pauses import freeze_startup_objects
 from game_scheduler.log_config import configure_logging
 from game_scheduler.messaging.consumer import DEFAULT_PREFETCH, EventConsumer
 from game_scheduler.messaging.dedup import forget_processed_before
@@ -127,6 +128,7 @@ class GameBot(discord.Client):
         self._sessions = sessions
         self._clock = clock
         self._background: list[asyncio.Task[None]] = []
+        self._startup_frozen = False
         self._disconnected_since: float | None = time.monotonic()
         # Set when a background task that must run for ever ends: the process then exits 1.
         self.failed = asyncio.Event()
@@ -179,6 +181,10 @@ class GameBot(discord.Client):
     async def on_ready(self) -> None:
         """READY received: log who we are."""
         logger.info("bot ready", extra={"user": str(self.user), "guilds": len(self.guilds)})
+        if not self._startup_frozen:
+            # The caches READY filled live as long as the process: out of the GC's way.
+            freeze_startup_objects()
+            self._startup_frozen = True
 
     async def on_disconnect(self) -> None:
         """The Gateway connection dropped; discord.py reconnects by itself."""

@@ -287,13 +287,14 @@ class ScheduledEventMirror:
 
     async def _create(self, state: MirrorInput, now: datetime, *, expected: int | None) -> None:
         start = datetime.fromisoformat(state.payload["scheduled_start_time"])
+        guild = state.guild_id
         if start <= now:
             return
-        guild = state.guild_id
+        await self._pacer.acquire(guild)
+        if start <= self._clock.now():
+            return  # it started while waiting for the server's budget: Discord would refuse
         http = self._client.http
-        created = await self._call(
-            guild, lambda: http.create_guild_scheduled_event(guild, **state.payload)
-        )
+        created = await http.create_guild_scheduled_event(guild, **state.payload)
         new_id = int(created["id"])
         if not await asyncio.to_thread(
             swap_discord_id, self._sessions, state.game_id, EVENT_ID, expected, new_id

@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from game_scheduler.clock import Clock, SystemClock
 from game_scheduler.config import Settings
+from game_scheduler.gc_pauses import freeze_startup_objects
 from game_scheduler.log_config import configure_logging
 from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher, PikaPublisher
@@ -98,6 +99,7 @@ def run_daemon(
     )
     install_stop_signals(daemon.stop)
     server = start_metrics_server(metrics_port, daemon.heartbeat, settings.metrics_host)
+    freeze_startup_objects()  # a full GC pass would delay whatever is due during it
     try:
         daemon.run()
     finally:
