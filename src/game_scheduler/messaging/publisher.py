@@ -258,6 +258,9 @@ class PikaPublisher:
                     message_properties(message),
                     mandatory=True,
                 )
+        # The coalesced frames are only buffered: put them on the wire now, not at the
+        # next pika call (in a burst, after the next claim: milliseconds later).
+        self._connection.process_data_events(time_limit=0)
 
     def _wait_for(self, batch: SentBatch) -> None:
         deadline = time.monotonic() + self._confirm_timeout

@@ -4,7 +4,8 @@
 select()s on the connection's socket and on a self-pipe, so `interrupt()` (safe from another
 thread or a signal handler) ends a wait at once. A dead connection is noticed when its
 socket reports an error (a terminated backend, a keepalive failure) or, at the latest, by a
-cheap `SELECT 1` after a quiet timeout; the listener then reconnects and returns
+cheap `SELECT 1` when a wait begins after a quiet spell (before it sleeps, so that a
+wait ending at a row's due time is not made late by it); the listener then reconnects and returns
 `RECONNECTED`, because notifications sent while it was away are lost and the caller must
 look at the table once. `game_scheduler.testing.FakeListener` is the in-memory double.
 """
@@ -25,6 +26,12 @@ from psycopg import sql
 from game_scheduler.config import to_libpq_url
 
 log = logging.getLogger(__name__)
+
+# Linux lets select() oversleep by up to 0.1% of its timeout (its timer slack: 2 ms late on
+# a 2 s sleep, measured). A wait longer than SHORT_WAIT first sleeps that fraction twice
+# over short of its deadline, then the rest, which is short and so precise.
+SHORT_WAIT = 0.05  # seconds
+OVERSLEEP = 0.002  # fraction of a long wait left for the second, short sleep
 
 
 class WakeReason(enum.Enum):
@@ -111,6 +118,8 @@ class PostgresListener:
         deadline = time.monotonic() + max(timeout, 0.0)
         if self._conn is None:
             return self._reconnect(deadline)
+        if time.monotonic() - self._last_ok >= self._liveness_interval and not self._alive():
+            return self._reconnect(deadline)
         conn = self._conn
         while True:
             try:
@@ -119,8 +128,9 @@ class PostgresListener:
                     return WakeReason.NOTIFIED
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return self._timed_out(deadline)
-                readable, _, _ = select.select([conn.fileno(), self._wake_r], [], [], remaining)
+                    return WakeReason.TIMEOUT
+                sleep = remaining * (1 - OVERSLEEP) if remaining > SHORT_WAIT else remaining
+                readable, _, _ = select.select([conn.fileno(), self._wake_r], [], [], sleep)
             except (psycopg.Error, OSError) as exc:
                 log.warning(
                     "listen connection lost", extra={"channel": self.channel, "error": repr(exc)}
@@ -147,20 +157,19 @@ class PostgresListener:
                 os.close(fd)
         self._wake_r = self._wake_w = -1
 
-    def _timed_out(self, deadline: float) -> WakeReason:
-        if time.monotonic() - self._last_ok < self._liveness_interval:
-            return WakeReason.TIMEOUT
+    def _alive(self) -> bool:
+        """After a quiet spell: does the connection still answer? (If not, it is dropped.)"""
         try:
             assert self._conn is not None  # only called while connected
             self._conn.execute("SELECT 1")
             self._last_ok = time.monotonic()
-            return WakeReason.TIMEOUT
+            return True
         except psycopg.Error as exc:
             log.warning(
                 "listen connection dead", extra={"channel": self.channel, "error": repr(exc)}
             )
             self._drop()
-            return self._reconnect(deadline)
+            return False
 
     def _reconnect(self, deadline: float) -> WakeReason:
         try:
