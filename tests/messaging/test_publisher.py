@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -85,6 +86,20 @@ def test_a_batch_goes_out_in_one_socket_write(
     assert publisher.writes - before == 1  # 1,500 frames, one buffer
     publisher.wait_confirmed(batch)
     assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 500
+
+
+def test_a_started_batch_reaches_the_broker_before_anything_else_is_called(
+    publisher: PikaPublisher, rabbitmq_topology: Topology, rabbitmq_probe: RabbitProbe
+) -> None:
+    # The daemon claims its next batch before waiting for this one's confirms: the
+    # messages must not sit in pika's buffer meanwhile.
+    batch = publisher.start_batch([reminder() for _ in range(16)])
+
+    deadline = time.monotonic() + 5
+    while rabbitmq_probe.depth(rabbitmq_topology.queue) < 16 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert rabbitmq_probe.depth(rabbitmq_topology.queue) == 16
+    publisher.wait_confirmed(batch)
 
 
 @pytest.mark.parametrize(
