@@ -113,3 +113,20 @@ async def test_dms_through_the_scheduler_meet_no_global_429_and_open_each_channe
         ]
     # 24 requests at 8 a second, after a login that used the budget too.
     assert time.monotonic() - started >= 1.5
+
+
+async def test_background_work_waits_while_more_urgent_requests_wait() -> None:
+    scheduler = RequestScheduler(rate=20, burst=1)
+    await scheduler.acquire()  # the only free turn: the next ones wait
+    status = asyncio.create_task(scheduler.acquire(Urgency.STATUS))
+    background = asyncio.create_task(scheduler.acquire(Urgency.BACKGROUND))
+    await asyncio.sleep(0)
+    calm = asyncio.create_task(scheduler.calm())
+
+    await asyncio.sleep(0.01)
+    assert not calm.done()  # the status edit still waits for its turn
+    await status
+    await asyncio.wait_for(calm, 1)  # only background work waits now
+    assert not background.done()
+    await background
+    scheduler.close()

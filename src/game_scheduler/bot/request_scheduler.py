@@ -39,10 +39,13 @@ DISCORD_GLOBAL_LIMIT = 50  # requests in any one second, Discord's global limit
 # Turns per second: under the limit by enough that requests bunched on their way (event
 # loop stalls, the network) still arrive at no more than 50 in any second.
 DEFAULT_RATE = 46.0
-# Turns that may be handed out at once after a quiet spell. 2, not 1: the pump's sleep
-# ends up to a millisecond late each time, and with room for one turn only that lateness
-# was lost (44 turns a second measured at a rate of 46); a second turn carries it over.
-DEFAULT_BURST = 2
+DEFAULT_BURST = 1  # turns that may be handed out at once after a quiet spell
+# The pump's sleep ends up to a millisecond late each time. Had the bucket held no more
+# than `burst` turns, that lateness would be lost on every turn (44 turns a second were
+# measured at a rate of 46); this much of a turn more is carried over instead, so the
+# rate holds, and two turns are still never handed out together (a burst of 2 was tried:
+# one global 429 in a Friday run).
+LATENESS_CARRIED = 0.25  # of a turn
 # Paths (after /api/v10) that Discord's global limit does not bind: interaction callbacks
 # and their webhooks.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
@@ -104,6 +107,10 @@ class RequestScheduler:
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
         self.granted_total = 0
+        # Waiters more urgent than BACKGROUND; `_calm` is set while there are none.
+        self._urgent_waiting = 0
+        self._calm = asyncio.Event()
+        self._calm.set()
 
     @property
     def waiting(self) -> int:
@@ -119,6 +126,9 @@ class RequestScheduler:
             return
         future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (int(level), next(self._order), queued_at, future))
+        if level < Urgency.BACKGROUND:
+            self._urgent_waiting += 1
+            self._calm.clear()
         self._ensure_pump()
         self._wake.set()
         try:
@@ -132,6 +142,22 @@ class RequestScheduler:
                 self._wake.set()
             raise
 
+    async def calm(self) -> None:
+        """Return once no request more urgent than BACKGROUND waits for a turn.
+
+        Background work (the Discord events mirror) waits here before it even reads the
+        database, so that at a busy moment its reads do not slow the urgent work down.
+        """
+        await self._calm.wait()
+
+    def _pop(self) -> tuple[int, int, float, asyncio.Future[None]]:
+        entry = heapq.heappop(self._waiting)
+        if entry[0] < Urgency.BACKGROUND:
+            self._urgent_waiting -= 1
+            if self._urgent_waiting == 0:
+                self._calm.set()
+        return entry
+
     def _count(self, level: Urgency, waited: float) -> None:
         self.granted_total += 1
         label = level.name.lower()
@@ -140,7 +166,9 @@ class RequestScheduler:
 
     def _next_turn_in(self, now: float) -> float:
         """Seconds until a turn is free (0: now); refills the token bucket first."""
-        self._tokens = min(self._tokens + (now - self._refilled_at) * self.rate, float(self._burst))
+        self._tokens = min(
+            self._tokens + (now - self._refilled_at) * self.rate, self._burst + LATENESS_CARRIED
+        )
         self._refilled_at = now
         while self._granted and self._granted[0] <= now - 1.0:
             self._granted.popleft()
@@ -163,7 +191,7 @@ class RequestScheduler:
     async def _serve(self) -> None:
         while True:
             while self._waiting and self._waiting[0][3].done():
-                heapq.heappop(self._waiting)  # its requester gave up
+                self._pop()  # its requester gave up
             if not self._waiting:
                 self._wake.clear()
                 await self._wake.wait()
@@ -174,7 +202,7 @@ class RequestScheduler:
                 # A new waiter may be more urgent, but it cannot make a turn come sooner.
                 await asyncio.sleep(wait)
                 continue
-            level, _, queued_at, future = heapq.heappop(self._waiting)
+            level, _, queued_at, future = self._pop()
             if future.done():
                 continue
             self._take(now)

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.pacing import ChannelPacer
-from game_scheduler.bot.request_scheduler import Urgency, request_urgency
+from game_scheduler.bot.request_scheduler import RequestScheduler, Urgency, request_urgency
 from game_scheduler.calendar.links import discord_message_url, game_ics_url
 from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession, GuildSettings
@@ -162,8 +162,10 @@ class ScheduledEventMirror:
         *,
         public_url: str,
         pacer: ChannelPacer | None = None,
+        requests: RequestScheduler | None = None,
     ) -> None:
         self._client = client
+        self._requests = requests
         self._sessions = sessions
         self._clock = clock
         self._public_url = public_url
@@ -197,6 +199,10 @@ class ScheduledEventMirror:
     async def _write(self, game_id: uuid.UUID, slot: _Slot) -> None:
         try:
             while slot.dirty:
+                if self._requests is not None:
+                    # Not even the database read while start edits or reminders wait (and
+                    # changes made meanwhile are one sync).
+                    await self._requests.calm()
                 slot.dirty = False
                 waiters, slot.waiters = slot.waiters, []
                 try:
