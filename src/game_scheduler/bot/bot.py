@@ -25,6 +25,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from game_scheduler.bot.bucket_pruning import prune_buckets_at_most_every
 from game_scheduler.bot.checkin_presses import CheckinPresses
 from game_scheduler.bot.commands import build_command_tree, register_commands
 from game_scheduler.bot.direct_messages import DirectMessenger
@@ -165,6 +166,7 @@ class GameBot(discord.Client):
         # Registered before the Gateway connects, so a press on any old message is handled.
         self.add_dynamic_items(*PERSISTENT_ITEMS, *CHECKIN_ITEMS)
         install_rate_limit_counter(self.metrics)
+        prune_buckets_at_most_every(self.http)
         try:
             await register_commands(self.command_tree, self._command_guild_ids)
         except discord.HTTPException as exc:
