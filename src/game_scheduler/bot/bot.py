@@ -59,11 +59,7 @@ GATEWAY_GRACE = 120.0  # seconds the Gateway may stay down before /healthz fails
 # Deduplication records outlive any redelivery by far; older ones only take up space.
 DEDUP_RETENTION = timedelta(days=14)
 PRUNE_INTERVAL = 3600.0  # seconds between prunes
-# Threads for handlers' database work. Few: they run Python (the ORM) under the GIL, and
-# each busy one takes a share of the interpreter from the event loop that sends to
-# Discord (with 20, the start edits of a Friday minute went out at 16 a second for their
-# first 8 s; with 6, at 40). The triage's own 4 threads and these fit the pool of 10.
-DATABASE_THREADS = 6
+DATABASE_THREADS = 20  # as many as the engine's pool (10) and overflow (10) give connections
 
 
 class GameBot(discord.Client):
