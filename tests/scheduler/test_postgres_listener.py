@@ -73,6 +73,7 @@ def test_listener_conformance(harness: Harness) -> None:
 
     harness.notify()
     harness.notify()
+    time.sleep(0.05)  # both have reached the connection (two transactions, two packets)
     assert listener.wait(5) is WakeReason.NOTIFIED
     assert listener.wait(0.05) is WakeReason.TIMEOUT, "two NOTIFYs must coalesce into one wake"
 
