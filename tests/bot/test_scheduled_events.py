@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -288,3 +289,36 @@ async def test_a_game_that_starts_while_its_event_waits_for_the_budget_gets_none
     assert state["scheduled_events"].get(str(GUILD_ID), []) == []
     assert game_row(session_factory, game_id).discord_event_id is None
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # nothing refused, no noise
+
+
+async def test_a_game_that_starts_while_its_create_waits_for_a_turn_is_let_go_quietly(
+    discord_client: discord.Client,
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Real time, so the sandbox judges "in the past" as Discord does.
+    clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=5))
+    mirror = ScheduledEventMirror(
+        discord_client, session_factory, clock, public_url="http://games.test"
+    )
+    game_id = create_game(session_factory, now=clock.now(), starts_in=timedelta(minutes=1))
+    create = discord_client.http.create_guild_scheduled_event
+
+    async def create_after_a_long_wait(*args: Any, **kwargs: Any) -> Any:
+        # Behind a Friday's start edits (BACKGROUND): the game starts before the turn comes.
+        clock.advance(timedelta(minutes=2))
+        return await create(*args, **kwargs)
+
+    monkeypatch.setattr(
+        discord_client.http, "create_guild_scheduled_event", create_after_a_long_wait
+    )
+    caplog.set_level(logging.INFO, logger="game_scheduler.bot.scheduled_events")
+    await mirror.sync(game_id)
+
+    state = await discord_sandbox.state()
+    assert state["scheduled_events"].get(str(GUILD_ID), []) == []
+    assert game_row(session_factory, game_id).discord_event_id is None
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any("the game started first" in r.getMessage() for r in caplog.records)
