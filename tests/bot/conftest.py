@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.events.handlers import EventHandlers, Outcome
+from game_scheduler.bot.events.transitions import AppliedTransitions
 from game_scheduler.bot.refresher import MessageRefresher
 from game_scheduler.games import service
 from game_scheduler.games.service import NewGame
@@ -92,6 +93,7 @@ class Wired:
     clock: FrozenClock
     sessions: sessionmaker[Session]
     client: discord.Client
+    applied: AppliedTransitions  # what the bot's triage hands its handlers
 
     async def deliver(
         self, event_type: EventType, data: dict[str, Any], *, message_id: str
@@ -116,8 +118,9 @@ async def wired(
     """EventHandlers wired like the bot wires them."""
     messenger = DirectMessenger(discord_client, session_factory)
     refresher = MessageRefresher(discord_client, session_factory, messenger=messenger)
-    handlers = EventHandlers(session_factory, refresher, messenger, clock)
-    yield Wired(handlers, refresher, messenger, clock, session_factory, discord_client)
+    applied = AppliedTransitions()
+    handlers = EventHandlers(session_factory, refresher, messenger, clock, applied=applied)
+    yield Wired(handlers, refresher, messenger, clock, session_factory, discord_client, applied)
     await refresher.wait_idle()
 
 

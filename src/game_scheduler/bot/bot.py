@@ -32,6 +32,7 @@ from game_scheduler.bot.direct_messages import DirectMessenger
 from game_scheduler.bot.discord_endpoint import point_discord_at
 from game_scheduler.bot.events.fast_path import EventTriage
 from game_scheduler.bot.events.handlers import EventHandlers
+from game_scheduler.bot.events.transitions import AppliedTransitions
 from game_scheduler.bot.metrics import BotMetrics, install_rate_limit_counter
 from game_scheduler.bot.post_errors import games_with_post_errors
 from game_scheduler.bot.presses import GamePresses
@@ -106,12 +107,14 @@ class GameBot(discord.Client):
         self.scheduled_events = ScheduledEventMirror(
             self, sessions, clock, public_url=public_url, requests=self.request_scheduler
         )
+        applied_transitions = AppliedTransitions()
         self.event_handlers = EventHandlers(
             sessions,
             self.refresher,
             self.messenger,
             clock,
             on_game_changed=self.scheduled_events.request,
+            applied=applied_transitions,
         )
         self.press_handler = GamePresses(sessions, clock)
         self.checkin_handler = CheckinPresses(sessions, clock)
@@ -124,7 +127,7 @@ class GameBot(discord.Client):
             self.event_handlers.consumer_handlers(),
             topology=topology,
             prefetch=prefetch,
-            triage=EventTriage(sessions, self.refresher),
+            triage=EventTriage(sessions, self.refresher, transitions=(applied_transitions, clock)),
             metrics=ConsumerMetrics.create(registry),
         )
         self.heartbeat = heartbeat or Heartbeat(max_silence=GATEWAY_GRACE + 2 * HEALTH_INTERVAL)

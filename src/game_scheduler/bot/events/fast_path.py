@@ -19,7 +19,9 @@ their handlers, and recorded as handled in one statement:
   redelivered if the bot dies first.
 
 Everything else goes to its handler. The handlers keep their own checks, so an event the
-triage lets through is handled exactly as before.
+triage lets through is handled exactly as before. One thing is done ahead for them: the
+batch's status transitions are applied together (`transitions.py`), and their handlers
+only refresh the messages.
 """
 
 from __future__ import annotations
@@ -37,12 +39,18 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from game_scheduler.bot.events.transitions import (
+    AppliedTransitions,
+    Transition,
+    apply_transitions,
+)
 from game_scheduler.bot.formatters.game_message import GameMessage, game_message_of
 from game_scheduler.bot.refresher import MessageRefresher
+from game_scheduler.clock import Clock
 from game_scheduler.db.models import GameSession, ProcessedMessage
 from game_scheduler.messaging.consumer import ReceivedEvent
 from game_scheduler.messaging.events import EventType
-from game_scheduler.messaging.schemas import GameUpdatedEvent
+from game_scheduler.messaging.schemas import GameStatusTransitionDueEvent, GameUpdatedEvent
 from game_scheduler.messaging.triage import IN_FLIGHT
 
 logger = logging.getLogger(__name__)
@@ -122,9 +130,16 @@ def _plain_update(received: ReceivedEvent) -> bool:
 class EventTriage:
     """Settles the events of a batch that need no Discord call; the consumer's `triage`."""
 
-    def __init__(self, sessions: sessionmaker[Session], refresher: MessageRefresher) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        refresher: MessageRefresher,
+        transitions: tuple[AppliedTransitions, Clock] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._refresher = refresher
+        # Where batch-applied transitions wait for their handlers, and the clock they use.
+        self._transitions = transitions
         # Threads of its own: a batch never queues behind the handlers' database calls.
         self._executor = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="triage")
 
@@ -165,12 +180,44 @@ class EventTriage:
                 to_record.append(event.message_id)
         if to_record:
             await self._in_thread(_record, self._sessions, to_record)
+        await self._apply_transitions(batch, settled, recorded)
         if settled:
             logger.info(
                 "events settled without Discord calls",
                 extra={"batch": len(batch), **{k: why[k] for k in sorted(why)}},
             )
         return settled
+
+    async def _apply_transitions(
+        self, batch: Sequence[ReceivedEvent], settled: set[str], recorded: set[str]
+    ) -> None:
+        """Apply the batch's new transitions at once; their handlers take the results."""
+        if self._transitions is None:
+            return
+        applied, clock = self._transitions
+        todo: dict[uuid.UUID, Transition] = {}  # one per game: a second is its handler's
+        for event in batch:
+            payload = event.payload
+            if (
+                isinstance(payload, GameStatusTransitionDueEvent)
+                and event.message_id not in settled
+                and event.message_id not in recorded
+                and payload.game_id not in todo
+            ):
+                todo[payload.game_id] = Transition(
+                    event.message_id, payload.game_id, payload.target_status
+                )
+        if not todo:
+            return
+        try:
+            results = await self._in_thread(
+                apply_transitions, self._sessions, list(todo.values()), clock.now()
+            )
+        except Exception:
+            # Their handlers apply them one by one then, as they would have.
+            logger.exception("batched status transitions failed; left to their handlers")
+            return
+        applied.put(results)
 
     def _reason(
         self, event: ReceivedEvent, recorded: bool, games: dict[uuid.UUID, _Shown]

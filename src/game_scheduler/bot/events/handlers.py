@@ -36,6 +36,7 @@ from game_scheduler.bot.direct_messages import (
     record_keys,
     recorded_keys,
 )
+from game_scheduler.bot.events.transitions import Applied, AppliedTransitions, TransitionResult
 from game_scheduler.bot.formatters.game_message import (
     GameMessage,
     game_message_of,
@@ -131,8 +132,11 @@ class EventHandlers:
         clock: Clock,
         on_game_changed: Callable[[uuid.UUID], None] | None = None,
         news: GameNews | None = None,
+        applied: AppliedTransitions | None = None,
     ) -> None:
         self._sessions = sessions
+        # Transitions the triage applied for a batch (`transitions.py`), by message id.
+        self._applied = applied
         self._news = news or GameNews(sessions, messenger, clock)
         # Told of every game change handled, after it: the Discord event mirror listens.
         self._on_game_changed = on_game_changed
@@ -295,14 +299,45 @@ class EventHandlers:
             "target_status": payload.target_status,
             "message_id": message_id,
         }
-        outcome, committed = await asyncio.to_thread(
-            self._apply_transition, payload, message_id, extra
-        )
+        result = self._applied.take(message_id) if self._applied is not None else None
+        if result is not None:
+            outcome, committed = self._batch_applied(result, payload, extra)
+        else:
+            outcome, committed = await asyncio.to_thread(
+                self._apply_transition, payload, message_id, extra
+            )
         if outcome is Outcome.DONE:
             await self._refresh_game_message(payload.game_id, committed, Urgency.STATUS)
         elif outcome is Outcome.DUPLICATE:
             await self._refresh_game_message(payload.game_id, urgency=Urgency.STATUS)
         return outcome
+
+    def _batch_applied(
+        self,
+        result: TransitionResult,
+        payload: GameStatusTransitionDueEvent,
+        extra: dict[str, Any],
+    ) -> tuple[Outcome, PostedGame | None]:
+        """Log what the triage's batch did for this event, as `_apply_transition` would."""
+        if result.applied is Applied.MISSING:
+            logger.warning("status transition skipped: game not found", extra=extra)
+            return Outcome.MISSING, None
+        if result.applied is Applied.NOT_ALLOWED:
+            logger.warning(
+                "status transition skipped: not allowed from the current status",
+                extra={**extra, "current_status": result.previous_status},
+            )
+            return Outcome.NOT_ALLOWED, None
+        self._log_changed(payload, extra, result.previous_status)
+        return Outcome.DONE, result.committed
+
+    def _log_changed(
+        self, payload: GameStatusTransitionDueEvent, extra: dict[str, Any], previous: str | None
+    ) -> None:
+        logger.info(
+            "game status changed",
+            extra={**extra, "from_status": previous, "transition_time": payload.transition_time},
+        )
 
     def _apply_transition(
         self,
@@ -339,14 +374,7 @@ class EventHandlers:
                 updated_at=game.updated_at,
                 post_error=game.post_error,
             )
-        logger.info(
-            "game status changed",
-            extra={
-                **extra,
-                "from_status": previous,
-                "transition_time": payload.transition_time,
-            },
-        )
+        self._log_changed(payload, extra, previous)
         return Outcome.DONE, committed
 
     async def _on_game_reminder_due(
