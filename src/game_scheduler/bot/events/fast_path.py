@@ -81,8 +81,16 @@ class _Shown:
 
 
 def _read(
-    sessions: sessionmaker[Session], message_ids: list[str], game_ids: list[uuid.UUID]
-) -> tuple[set[str], dict[uuid.UUID, _Shown]]:
+    sessions: sessionmaker[Session],
+    message_ids: list[str],
+    game_ids: set[uuid.UUID],
+    transition_games: dict[str, uuid.UUID],
+) -> tuple[set[str], dict[uuid.UUID, _Shown | None]]:
+    """The recorded ids, and the games: `None` for one that exists but was not read.
+
+    A new transition's game is read (and locked) by the batch apply, so here it is only
+    looked up; a redelivered one is read in full, to see whether its message is right.
+    """
     with sessions.begin() as session:
         recorded = set(
             session.scalars(
@@ -91,17 +99,24 @@ def _read(
                 )
             )
         )
-        games: dict[uuid.UUID, _Shown] = {}
-        if game_ids:
+        read = game_ids | {g for m, g in transition_games.items() if m in recorded}
+        games: dict[uuid.UUID, _Shown | None] = {}
+        if read:
             query = (
                 select(GameSession)
-                .where(GameSession.id.in_(game_ids))
+                .where(GameSession.id.in_(read))
                 .options(selectinload(GameSession.participants))
             )
             games = {
                 game.id: _Shown(game.message_id, game_message_of(game))
                 for game in session.scalars(query)
             }
+        looked_up = set(transition_games.values()) - read
+        if looked_up:
+            for game_id in session.scalars(
+                select(GameSession.id).where(GameSession.id.in_(looked_up))
+            ):
+                games[game_id] = None
         return recorded, games
 
 
@@ -150,9 +165,17 @@ class EventTriage:
         """The message ids of `batch` that are settled (and recorded as handled)."""
         if not batch:
             return ()
-        game_ids = list({g for e in batch if (g := _game_id(e)) is not None})
+        game_ids: set[uuid.UUID] = set()
+        transition_games: dict[str, uuid.UUID] = {}
+        for event in batch:
+            if (game_id := _game_id(event)) is None:
+                continue
+            if event.event_type is EventType.GAME_STATUS_TRANSITION_DUE:
+                transition_games[event.message_id] = game_id
+            else:
+                game_ids.add(game_id)
         recorded, games = await self._in_thread(
-            _read, self._sessions, [e.message_id for e in batch], game_ids
+            _read, self._sessions, [e.message_id for e in batch], game_ids, transition_games
         )
         settled: set[str] = set()
         to_record: list[str] = []
@@ -220,13 +243,13 @@ class EventTriage:
         applied.put(results)
 
     def _reason(
-        self, event: ReceivedEvent, recorded: bool, games: dict[uuid.UUID, _Shown]
+        self, event: ReceivedEvent, recorded: bool, games: dict[uuid.UUID, _Shown | None]
     ) -> str | None:
         """Why the event needs no handler (a log label), or None when it needs one."""
         game_id = _game_id(event)
         shown = games.get(game_id) if game_id is not None else None
         if event.event_type is EventType.GAME_STATUS_TRANSITION_DUE:
-            if game_id is not None and shown is None:
+            if game_id is not None and game_id not in games:
                 return "missing"
             if recorded and shown is not None and self._current(game_id, shown):
                 return "duplicate"
