@@ -322,3 +322,29 @@ async def test_a_game_that_starts_while_its_create_waits_for_a_turn_is_let_go_qu
     assert game_row(session_factory, game_id).discord_event_id is None
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert any("the game started first" in r.getMessage() for r in caplog.records)
+
+
+async def test_games_past_discords_hundred_events_get_none_with_one_warning(
+    discord_client: discord.Client,
+    discord_sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mirror = ScheduledEventMirror(
+        discord_client,
+        session_factory,
+        clock,
+        public_url="http://games.test",
+        pacer=ChannelPacer(limit=1000, window=1),
+    )
+    games = [create_game(session_factory, starts_in=timedelta(hours=2 + i)) for i in range(102)]
+    for game_id in games:
+        await mirror.sync(game_id)
+
+    state = await discord_sandbox.state()
+    assert len(state["scheduled_events"][str(GUILD_ID)]) == 100  # Discord's most
+    assert [game_row(session_factory, g).discord_event_id for g in games[100:]] == [None, None]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    full = [r for r in caplog.records if "100 upcoming events" in r.getMessage()]
+    assert len(full) == 1  # said once, not per game

@@ -15,7 +15,9 @@ Discord cancels only scheduled events).
 A server that turned mirroring off (`guild_settings.scheduled_events_enabled`) is left
 alone. A 403 (Missing Permissions, 50013, or Missing Access) is logged once, stored in
 `guild_settings.scheduled_events_error` for the settings page, and that server is not
-asked again for `RETRY_AFTER`; the next success clears the error.
+asked again for `RETRY_AFTER`; the next success clears the error. Discord keeps at most
+100 events per server that have not ended (30038): the games past that have none, with a
+warning per server at most every `RETRY_AFTER`, until a later change of the game finds room.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ GUILD_ONLY = 2
 EXTERNAL = 3
 SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
 UNKNOWN_EVENT = 10070
+TOO_MANY_EVENTS = 30038  # the server has 100 events that have not ended
 EVENT_FINISHED = 180000
 RETRY_AFTER = timedelta(hours=6)  # before a server that refused us is asked again
 WRITTEN_MEMORY = 10_000  # games whose last written event the mirror remembers
@@ -173,6 +176,7 @@ class ScheduledEventMirror:
         self._pacer = pacer or ChannelPacer()
         self._slots: dict[uuid.UUID, _Slot] = {}
         self._written: OrderedDict[uuid.UUID, str] = OrderedDict()
+        self._full_warned: dict[int, datetime] = {}  # guild -> when we last said it is full
 
     def request(self, game_id: uuid.UUID) -> None:
         """Ask for the game's event to be brought up to date; returns at once."""
@@ -312,6 +316,9 @@ class ScheduledEventMirror:
                     extra={"game_id": str(state.game_id), "guild_id": guild},
                 )
                 return
+            if exc.code == TOO_MANY_EVENTS:
+                self._server_full(state)
+                return
             raise
         new_id = int(created["id"])
         if not await asyncio.to_thread(
@@ -324,6 +331,18 @@ class ScheduledEventMirror:
             "scheduled event created",
             extra={"game_id": str(state.game_id), "guild_id": guild, "event_id": new_id},
         )
+
+    def _server_full(self, state: MirrorInput) -> None:
+        """Discord's 100 events that have not ended: a warning per server now and then."""
+        now = self._clock.now()
+        last = self._full_warned.get(state.guild_id)
+        if last is None or now - last >= RETRY_AFTER:
+            self._full_warned[state.guild_id] = now
+            logger.warning(
+                "scheduled event not created: the server has the 100 upcoming events "
+                "Discord allows; games past them are not in its Events tab",
+                extra={"game_id": str(state.game_id), "guild_id": state.guild_id},
+            )
 
     async def _follow_status(self, state: MirrorInput, event_id: int, current: int) -> None:
         guild = state.guild_id
