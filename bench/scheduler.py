@@ -19,11 +19,13 @@ The consumer runs in a process of its own (`_arrivals.py`), so that it does not 
 with this process's timing. One message goes through the new queue before anything is
 timed (`warm_up_queue`). `BENCH_LOG_LEVEL=INFO` shows the daemon's own log.
 
-    .venv/bin/python bench/scheduler.py
+    .venv/bin/python bench/scheduler.py                         # all three, about 13 minutes
+    .venv/bin/python bench/scheduler.py --case burst --repeat 5  # bursts only, back to back
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -136,7 +138,11 @@ def burst(
     conn: psycopg.Connection[tuple[object, ...]], consumer: Arrivals, tag: int
 ) -> dict[str, float]:
     """10,000 rows due at one instant 2 s ahead: seconds until all arrived and all marked."""
-    conn.execute("CHECKPOINT")  # the bulk insert's WAL is not written out mid-burst
+    # Each burst starts from a table as autovacuum leaves it (bursts run back to back with
+    # --repeat would otherwise each walk the index entries of every burst before), and the
+    # bulk insert's WAL is not written out mid-burst.
+    conn.execute("VACUUM ANALYZE notification_schedule")
+    conn.execute("CHECKPOINT")
     due = insert_reminders(conn, [2.0] * 10_000, tag)
     due_at = next(iter(due.values()))
     marked_at = None
@@ -174,8 +180,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def burst_with_floor(
+    conn: psycopg.Connection[tuple[object, ...]], consumer: Arrivals, url: str, tag: int
+) -> dict[str, float]:
+    """One burst, then the same 10,000 confirmed publishes without any database."""
+    burst_result = burst(conn, consumer, tag)
+    floor = broker_floor(url)
+    return {
+        **burst_result,
+        "broker_floor_s": round(floor, 3),
+        "ratio_to_floor": round(burst_result["all_received_s"] / floor, 2),
+        "target_ratio": 1.2,
+        "target_first_ms": 10,
+    }
+
+
+def scale(
+    conn: psycopg.Connection[tuple[object, ...]], consumer: Arrivals, daemon_pid: int
+) -> dict[str, float]:
+    """Precision again behind 1,000,000 future rows, then the idle daemon's CPU."""
+    started = time.monotonic()
+    conn.execute(FUTURE_ROWS_SQL)
+    inserted_s = time.monotonic() - started
+    conn.execute("ANALYZE notification_schedule")
+    timed = precision(conn, consumer, 20_000)
+    time.sleep(1.0)
+    cpu_before, window = cpu_seconds(daemon_pid), time.monotonic()
+    time.sleep(10.0)
+    idle_cpu = cpu_seconds(daemon_pid) - cpu_before
+    return {
+        "future_rows": 1_000_000,
+        "insert_s": round(inserted_s, 1),
+        **timed,
+        "idle_cpu_seconds": round(idle_cpu, 3),
+        "idle_window_s": round(time.monotonic() - window, 1),
+    }
+
+
 def main() -> None:
-    """Run the three measurements against a real daemon process and print JSON."""
+    """Run the measurements against a real daemon process and print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--case", choices=["all", "precision", "burst", "scale"], default="all")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="bursts back to back (with --case burst)"
+    )
+    args = parser.parse_args()
     with fresh_database() as database_url, fresh_vhost() as rabbitmq_url:
         consumer = Arrivals(rabbitmq_url)
         env = {
@@ -192,38 +241,25 @@ def main() -> None:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 time.sleep(1.0)  # the daemon connects, listens and goes to sleep
                 warm_up_queue(rabbitmq_url, consumer)
-                runs = [precision(conn, consumer, 100 * run) for run in range(5)]
-                result["precision"] = {
-                    "runs": runs,
-                    "p99_ms_each": [run["p99_ms"] for run in runs],
-                    "target_p99_ms": 10,
-                }
-                burst_result: dict[str, float] = burst(conn, consumer, 1_000)
-                # The same 10,000 confirmed publishes without any database, in this run.
-                floor = broker_floor(rabbitmq_url)
-                result["burst"] = {
-                    **burst_result,
-                    "broker_floor_s": round(floor, 3),
-                    "ratio_to_floor": round(burst_result["all_received_s"] / floor, 2),
-                    "target_ratio": 1.2,
-                    "target_first_ms": 10,
-                }
-                started = time.monotonic()
-                conn.execute(FUTURE_ROWS_SQL)
-                inserted_s = time.monotonic() - started
-                conn.execute("ANALYZE notification_schedule")
-                scale = precision(conn, consumer, 20_000)
-                time.sleep(1.0)
-                cpu_before, window = cpu_seconds(daemon.pid), time.monotonic()
-                time.sleep(10.0)
-                idle_cpu = cpu_seconds(daemon.pid) - cpu_before
-                result["scale"] = {
-                    "future_rows": 1_000_000,
-                    "insert_s": round(inserted_s, 1),
-                    **scale,
-                    "idle_cpu_seconds": round(idle_cpu, 3),
-                    "idle_window_s": round(time.monotonic() - window, 1),
-                }
+                if args.case in ("all", "precision"):
+                    runs = [precision(conn, consumer, 100 * run) for run in range(5)]
+                    result["precision"] = {
+                        "runs": runs,
+                        "p99_ms_each": [run["p99_ms"] for run in runs],
+                        "target_p99_ms": 10,
+                    }
+                if args.case == "burst" and args.repeat > 1:
+                    bursts = [
+                        burst_with_floor(conn, consumer, rabbitmq_url, 1_000 + 10_000 * n)
+                        for n in range(args.repeat)
+                    ]
+                    result["bursts"] = bursts
+                    result["first_received_ms_each"] = [b["first_received_ms"] for b in bursts]
+                    result["ratio_to_floor_each"] = [b["ratio_to_floor"] for b in bursts]
+                elif args.case in ("all", "burst"):
+                    result["burst"] = burst_with_floor(conn, consumer, rabbitmq_url, 1_000)
+                if args.case in ("all", "scale"):
+                    result["scale"] = scale(conn, consumer, daemon.pid)
         finally:
             daemon.terminate()
             result["daemon_exit_code"] = daemon.wait(15)

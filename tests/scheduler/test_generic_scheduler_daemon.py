@@ -8,7 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -17,13 +17,14 @@ from prometheus_client import CollectorRegistry
 
 from game_scheduler.db.models import NotificationSchedule
 from game_scheduler.messaging.events import EventType
+from game_scheduler.messaging.publisher import OutgoingMessage, SentBatch
 from game_scheduler.observability import Heartbeat, MetricsServer
 from game_scheduler.scheduler.dispatch import FIRST_BATCH, batch_sizes
 from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
 from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
 from game_scheduler.scheduler.postgres_listener import WakeReason
-from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT
+from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ScheduleQueries, scheduler_engine
 from game_scheduler.scheduler.runner import build_daemon
 from game_scheduler.testing import FakeListener, FakePublisher
 from tests.scheduler.helpers import (
@@ -118,6 +119,64 @@ def test_more_rows_than_a_batch_all_go_out_in_batches(
     assert [len(b) for b in publisher.batches] == [FIRST_BATCH, 50, 50, 50, 175 - FIRST_BATCH - 150]
     assert len({m.message_id for m in publisher.published}) == 175
     assert unprocessed(database_url, OUTBOX) == 0
+
+
+class SequencePublisher(FakePublisher):
+    """A FakePublisher that notes the order of writes and confirms, with batch sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+
+    def start_batch(self, messages: Sequence[OutgoingMessage]) -> SentBatch:
+        self.calls.append(("write", len(messages)))
+        return super().start_batch(messages)
+
+    def wait_confirmed(self, batch: SentBatch) -> None:
+        super().wait_confirmed(batch)
+        self.calls.append(("confirmed", len(batch.message_ids)))
+
+
+@pytest.mark.integration
+def test_the_first_batch_goes_out_alone_and_the_rest_are_pipelined(
+    new_daemon: Callable[..., SchedulerDaemon], database_url: str
+) -> None:
+    publisher = SequencePublisher()
+    daemon = new_daemon(OUTBOX, publisher=publisher, batch_size=50)
+    insert_rows(database_url, OUTBOX, 175, in_seconds=-1)
+
+    assert daemon.process_due_items() == 175
+
+    # The first messages of a burst are confirmed before anything else is claimed ...
+    assert publisher.calls[:2] == [("write", FIRST_BATCH), ("confirmed", FIRST_BATCH)]
+    # ... then batches are written ahead of their predecessors' confirms.
+    rest = publisher.calls[2:]
+    assert rest.index(("write", 50), 1) < rest.index(("confirmed", 50))
+    assert sorted(rest) == sorted(
+        [("write", 50)] * 3
+        + [("confirmed", 50)] * 3
+        + [
+            ("write", 175 - FIRST_BATCH - 150),
+            ("confirmed", 175 - FIRST_BATCH - 150),
+        ]
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.name)
+def test_the_claim_is_planned_on_the_indexes_even_for_a_small_table(
+    kind: ScheduleKind, database_url: str
+) -> None:
+    # The claim is prepared once and its plan kept: a plan made while the table was small
+    # must still suit the burst that fills it (a scan of the whole table per claim did not).
+    queries = ScheduleQueries(kind.model_class, kind.time_field, kind.status_field)
+    engine = scheduler_engine(database_url, "test")
+    try:
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN " + queries.claim_sql(16)).scalars().all()
+    finally:
+        engine.dispose()
+    assert not [line for line in plan if "Seq Scan" in line], "\n".join(plan)
 
 
 @pytest.mark.integration

@@ -29,7 +29,7 @@ from game_scheduler.messaging.errors import PublishError
 from game_scheduler.messaging.events import Event
 from game_scheduler.messaging.publisher import EventPublisher
 from game_scheduler.observability import Heartbeat
-from game_scheduler.scheduler.dispatch import BatchDispatcher
+from game_scheduler.scheduler.dispatch import BatchDispatcher, driver, pooled_connection, release
 from game_scheduler.scheduler.metrics import SchedulerMetrics
 from game_scheduler.scheduler.postgres_listener import Listener, WakeReason
 from game_scheduler.scheduler.queries import PASS_CONNECTIONS, ScheduleQueries
@@ -80,7 +80,7 @@ class SchedulerDaemon:
         self._dispatcher = BatchDispatcher(
             self.name,
             self.queries,
-            self._sessions,
+            self._engine,
             publisher,
             event_builder,
             batch_size=batch_size,
@@ -162,16 +162,24 @@ class SchedulerDaemon:
 
     def _next_due(self) -> float | None:
         """Seconds until the next row is due, by the database clock; updates the gauge."""
-        sent = self._clock.monotonic()
-        with self._sessions() as session, session.begin():
-            next_due = self.queries.next_due(session)
-        answered = self._clock.monotonic()
+        connection = pooled_connection(self._engine)
+        try:
+            next_due = self.queries.next_due(driver(connection))
+            answered = self._clock.monotonic()
+            connection.commit()
+        except BaseException as exc:
+            release(self._engine, connection, exc)
+            raise
+        release(self._engine, connection)
         self._metrics.pending_due.labels(self.name).set(next_due.pending_due)
         if next_due.seconds_until is None:
             return None
-        # The database read its clock about halfway through the round trip; that much of
-        # the wait has passed already.
-        return next_due.seconds_until - (answered - sent) / 2
+        # The database read its clock before it answered, so counting the wait from the
+        # answer wakes a hair late at worst (the answer's way back, a tenth of a
+        # millisecond). Counting from the middle of the round trip, as before, woke up to
+        # half of it early, and an early wake cost a claim that found nothing and another
+        # of these queries before the row went out: 7 ms late on a 2-core machine.
+        return next_due.seconds_until - (self._clock.monotonic() - answered)
 
     def _wait(self, timeout: float, *, wake_on_notify: bool) -> WakeReason:
         """Wait on the listener in slices, keeping the broker connection alive between them."""

@@ -3,6 +3,12 @@
 Built once per daemon from a model class and two field names, with SQLAlchemy Core
 expressions, so the same statements serve every schedule table. "Due" is always decided
 by the database clock (`now()`, `clock_timestamp()`), never by the daemon host's clock.
+
+The two statements of the daemon's loop (claim, next due) are compiled to SQL once and run
+on the pool's psycopg connection, prepared: SQLAlchemy's execution and row handling cost
+more than the database's own work on a small claim (1.1 ms against 0.5 ms for a lone row,
+17 us a row on a burst; measured), and every claim pays it. The rows come back as named
+tuples, read by the model's column names like SQLAlchemy rows.
 """
 
 from __future__ import annotations
@@ -13,8 +19,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, Update, any_, bindparam, create_engine, func, select, update
+import psycopg
+from psycopg.rows import namedtuple_row
+from sqlalchemy import (
+    ClauseElement,
+    Engine,
+    Select,
+    Update,
+    any_,
+    bindparam,
+    create_engine,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from game_scheduler.config import to_sqlalchemy_url
@@ -34,7 +54,8 @@ PENDING_COUNT_CAP = 100_000
 
 
 def scheduler_engine(database_url: str, application_name: str) -> Engine:
-    """The daemon's engine: two connections, no pre-ping, commits that skip the WAL flush."""
+    """The daemon's engine: a connection per batch in flight, no pre-ping, commits that skip
+    the WAL flush, plans that keep to the indexes."""
     # Not db.engine.make_engine: its pre-ping costs a round trip on every claim, and the
     # daemon already treats any database error as "back off, reconnect, claim again".
     # synchronous_commit=off: losing a mark in a database crash only republishes its rows
@@ -45,10 +66,17 @@ def scheduler_engine(database_url: str, application_name: str) -> Engine:
         pool_size=PASS_CONNECTIONS,
         max_overflow=0,
         pool_pre_ping=False,
+        # The most recently used connection first: a lone row's claim, and the first claim
+        # of a burst, run where the claim is already prepared and the caches are warm.
+        pool_use_lifo=True,
         connect_args={
             "connect_timeout": 10,
             "application_name": application_name[:63],
-            "options": "-c synchronous_commit=off",
+            # enable_seqscan=off: the claim is prepared once and its plan kept; planned on
+            # a small table, it scanned the whole table for the ids to mark, and the first
+            # claim of a burst of 10,000 took 2.5-4.5 ms instead of 0.5 (measured). Every
+            # statement of the daemon has an index to use; this keeps it using it.
+            "options": "-c synchronous_commit=off -c enable_seqscan=off",
             "keepalives": 1,
             "keepalives_idle": 10,
             "keepalives_interval": 5,
@@ -85,9 +113,9 @@ class ScheduleQueries:
         self.status_col = self._column(model_class, status_field, name)
         self.time_field = time_field
         self.status_field = status_field
-        # Building the claim's expression costs most of a millisecond; a pass asks for a
-        # few sizes only (dispatch.batch_sizes), so each is built once.
-        self._claim_statements: dict[int, Update] = {}
+        # A pass asks for a few sizes only (dispatch.batch_sizes): each is compiled once.
+        self._claim_sql: dict[int, str] = {}
+        self._next_due_sql = _compiled(self.next_due_statement())
 
     @staticmethod
     def _column(model_class: type[Any], field: str, name: str) -> InstrumentedAttribute[Any]:
@@ -111,11 +139,14 @@ class ScheduleQueries:
             .order_by(self.time_col)
             .limit(batch_size)
             .with_for_update(skip_locked=True)
-            .cte("due")
+            .scalar_subquery()
         )
+        # `id = ANY(ARRAY(...))`, not a join with a CTE: the planner hashed the whole table
+        # to join 500 ids (5 ms of a 500-row claim at 10,000 rows); an array of ids is
+        # looked up in the primary key.
         return (
             update(table)
-            .where(table.c.id == due.c.id)
+            .where(table.c.id == any_(func.array(due)))
             .values({self.status_field: True})
             .returning(*table.columns, func.clock_timestamp().label("claimed_at"))
         )
@@ -149,14 +180,18 @@ class ScheduleQueries:
         """The earliest unprocessed row's due time (`SchedulerDaemon.get_next_due_item`)."""
         return select(func.min(self.time_col)).where(~self.status_col)
 
-    def claim(self, session: Session, batch_size: int) -> ClaimedBatch | None:
+    def claim_sql(self, batch_size: int) -> str:
+        """`claim_statement` compiled, once per batch size."""
+        sql = self._claim_sql.get(batch_size)
+        if sql is None:
+            sql = self._claim_sql[batch_size] = _compiled(self.claim_statement(batch_size))
+        return sql
+
+    def claim(self, connection: psycopg.Connection[Any], batch_size: int) -> ClaimedBatch | None:
         """Claim (and mark, uncommitted) up to `batch_size` due rows; None if none are due."""
-        # Core execution on the session's connection: the ORM's bulk-UPDATE path would
-        # add its own bookkeeping for rows nobody loads as objects.
-        statement = self._claim_statements.get(batch_size)
-        if statement is None:
-            statement = self._claim_statements[batch_size] = self.claim_statement(batch_size)
-        rows = list(session.connection().execute(statement).all())
+        sql = self.claim_sql(batch_size)
+        with connection.cursor(row_factory=namedtuple_row) as cursor:
+            rows: list[Any] = cursor.execute(sql, prepare=True).fetchall()
         if not rows:
             return None
         # RETURNING keeps no order: publish in due order all the same.
@@ -168,9 +203,10 @@ class ScheduleQueries:
         if ids:
             session.execute(self.mark_statement(), {"ids": list(ids)})
 
-    def next_due(self, session: Session) -> NextDue:
+    def next_due(self, connection: psycopg.Connection[Any]) -> NextDue:
         """The wait until the next due row, measured by the database clock."""
-        row = session.execute(self.next_due_statement()).one()
+        row = connection.execute(self._next_due_sql, prepare=True).fetchone()
+        assert row is not None  # an aggregate always returns a row
         seconds = None if row[0] is None else float(row[0])
         return NextDue(seconds_until=seconds, pending_due=int(row[1]))
 
@@ -178,3 +214,11 @@ class ScheduleQueries:
         """The earliest unprocessed row's due time, or None when nothing is scheduled."""
         value: datetime | None = session.execute(self.earliest_statement()).scalar_one()
         return value
+
+
+_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
+
+
+def _compiled(statement: ClauseElement) -> str:
+    """PostgreSQL SQL text with every parameter inlined (they are constants here)."""
+    return str(statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
