@@ -101,8 +101,9 @@ def test_due_rows_are_published_and_marked_future_rows_wait(
 
 
 def test_claims_start_small_and_grow_fourfold_to_the_batch_size() -> None:
-    assert list(itertools.islice(batch_sizes(500), 6)) == [16, 64, 256, 500, 500, 500]
-    assert list(itertools.islice(batch_sizes(10), 2)) == [10, 10]
+    assert list(itertools.islice(batch_sizes(500), 6)) == [4, 16, 64, 256, 500, 500]
+    assert list(itertools.islice(batch_sizes(10), 3)) == [4, 10, 10]
+    assert list(itertools.islice(batch_sizes(3), 2)) == [3, 3]
 
 
 @pytest.mark.integration
@@ -116,7 +117,15 @@ def test_more_rows_than_a_batch_all_go_out_in_batches(
     assert daemon.process_due_items() == 175
 
     # A small first claim (the burst's first messages leave at once), then full batches.
-    assert [len(b) for b in publisher.batches] == [FIRST_BATCH, 50, 50, 50, 175 - FIRST_BATCH - 150]
+    second = 4 * FIRST_BATCH
+    assert [len(b) for b in publisher.batches] == [
+        FIRST_BATCH,
+        second,
+        50,
+        50,
+        50,
+        175 - FIRST_BATCH - second - 150,
+    ]
     assert len({m.message_id for m in publisher.published}) == 175
     assert unprocessed(database_url, OUTBOX) == 0
 
@@ -150,16 +159,11 @@ def test_the_first_batch_goes_out_alone_and_the_rest_are_pipelined(
     # The first messages of a burst are confirmed before anything else is claimed ...
     assert publisher.calls[:2] == [("write", FIRST_BATCH), ("confirmed", FIRST_BATCH)]
     # ... then batches are written ahead of their predecessors' confirms.
+    second = 4 * FIRST_BATCH
     rest = publisher.calls[2:]
-    assert rest.index(("write", 50), 1) < rest.index(("confirmed", 50))
-    assert sorted(rest) == sorted(
-        [("write", 50)] * 3
-        + [("confirmed", 50)] * 3
-        + [
-            ("write", 175 - FIRST_BATCH - 150),
-            ("confirmed", 175 - FIRST_BATCH - 150),
-        ]
-    )
+    assert rest.index(("write", 50)) < rest.index(("confirmed", second))
+    sizes = [second, 50, 50, 50, 175 - FIRST_BATCH - second - 150]
+    assert sorted(rest) == sorted([("write", n) for n in sizes] + [("confirmed", n) for n in sizes])
 
 
 @pytest.mark.integration
@@ -329,7 +333,7 @@ def test_stop_finishes_the_batch_in_flight_and_run_returns(
     assert publisher.closed
     # Every batch the broker confirmed is marked; nothing confirmed is left unmarked.
     assert unprocessed(database_url, OUTBOX) == rows - len(publisher.published)
-    assert 10 <= len(publisher.published) < rows
+    assert FIRST_BATCH <= len(publisher.published) < rows  # the batch in flight finished
 
 
 @pytest.mark.integration

