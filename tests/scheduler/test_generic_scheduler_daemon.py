@@ -22,7 +22,7 @@ from game_scheduler.observability import Heartbeat, MetricsServer
 from game_scheduler.scheduler.dispatch import FIRST_BATCH, batch_sizes
 from game_scheduler.scheduler.errors import ScheduleConfigError
 from game_scheduler.scheduler.event_builders import build_game_reminder_event
-from game_scheduler.scheduler.generic_scheduler_daemon import SchedulerDaemon
+from game_scheduler.scheduler.generic_scheduler_daemon import WARM_UP_AHEAD, SchedulerDaemon
 from game_scheduler.scheduler.postgres_listener import WakeReason
 from game_scheduler.scheduler.queries import BATCHES_IN_FLIGHT, ScheduleQueries, scheduler_engine
 from game_scheduler.scheduler.runner import build_daemon
@@ -426,3 +426,24 @@ def test_sleep_uses_the_fake_listener_and_keeps_the_publisher_alive() -> None:
     assert max(listener.waits) <= 0.01 + 1e-9
     listener.notify()
     assert daemon._wait(10, wake_on_notify=True) is WakeReason.NOTIFIED
+
+
+@pytest.mark.integration
+def test_the_sleep_ends_at_the_due_time_after_a_warm_up_just_before(
+    new_daemon: Callable[..., SchedulerDaemon], database_url: str
+) -> None:
+    listener = FakeListener()
+    publisher = FakePublisher()
+    daemon = new_daemon(NOTIFICATIONS, publisher=publisher, listener=listener)
+    [(_, due)] = insert_rows(database_url, NOTIFICATIONS, 1, in_seconds=0.3)
+
+    daemon._sleep_until_next_due(0)
+
+    # Woken WARM_UP_AHEAD early, the daemon touched the broker connection, then slept the
+    # rest: the row is due now, not a moment later and not before.
+    *_, long_wait, short_wait = listener.waits
+    assert 0.25 < long_wait < 0.3
+    assert 0 < short_wait <= WARM_UP_AHEAD
+    assert publisher.keepalives == 1
+    assert datetime.now(UTC) >= due
+    assert daemon.process_due_items() == 1

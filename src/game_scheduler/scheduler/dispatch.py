@@ -193,6 +193,19 @@ class BatchDispatcher:
         """Let the publisher service its heartbeats while the daemon sleeps."""
         self._publisher.keepalive()
 
+    def warm_up(self) -> None:
+        """Just before a row is due: touch the broker connection, and the database
+        connection the claim will take (the pool hands out the last one used)."""
+        self._publisher.keepalive()
+        connection = pooled_connection(self._engine)
+        try:
+            driver(connection).execute("SELECT 1")
+            connection.commit()
+        except BaseException as exc:
+            release(self._engine, connection, exc)
+            raise
+        release(self._engine, connection)
+
     def close(self) -> None:
         """Close the publisher and stop the claimer thread."""
         self._claimer.shutdown(wait=True)

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 HEALTH_MARGIN = 60.0  # seconds a loop may overrun max_timeout before health fails
 MAX_BACKOFF = 30.0  # seconds between retries after a database or broker failure
+WARM_UP_AHEAD = 0.002  # seconds before a due row when the daemon warms its path up
 
 
 class SchedulerDaemon:
@@ -146,8 +147,6 @@ class SchedulerDaemon:
         if seconds is None:
             timeout = self.max_timeout
         elif seconds > 0 or dispatched:
-            # Waking a hair early is harmless: the claim finds nothing, and this sleeps the
-            # remaining milliseconds.
             self._overdue_streak = 0
             timeout = min(max(seconds, 0.0), self.max_timeout)
         else:
@@ -158,7 +157,17 @@ class SchedulerDaemon:
                 0.0 if self._overdue_streak == 0 else min(0.001 * 2**self._overdue_streak, 0.05)
             )
             self._overdue_streak += 1
-        self._wait(timeout, wake_on_notify=True)
+        if seconds is None or timeout <= WARM_UP_AHEAD:
+            self._wait(timeout, wake_on_notify=True)
+            return
+        # Wake a little before the row is due and walk the path it will take, then sleep
+        # the rest: after a long sleep the first claim and publish ran at a fraction of
+        # their speed (caches gone cold; a publish of one message took 0.9 ms instead of
+        # 0.05), and the median lag of a lone row drops by about 0.5 ms with this.
+        deadline = self._clock.monotonic() + timeout
+        if self._wait(timeout - WARM_UP_AHEAD, wake_on_notify=True) is WakeReason.TIMEOUT:
+            self._dispatcher.warm_up()
+            self._wait(max(deadline - self._clock.monotonic(), 0.0), wake_on_notify=True)
 
     def _next_due(self) -> float | None:
         """Seconds until the next row is due, by the database clock; updates the gauge."""
