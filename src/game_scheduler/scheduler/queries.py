@@ -42,8 +42,10 @@ from game_scheduler.scheduler.errors import ScheduleConfigError
 
 # Batches written to the broker beyond the one whose confirms are awaited (dispatch.py), so
 # up to BATCHES_IN_FLIGHT are in the broker's hands at once. A quorum queue confirms once
-# its log is synced; with several batches in hand it syncs them together.
-BATCHES_AHEAD = 4
+# its log is synced; with several batches in hand it syncs them together. Two, not four:
+# with four the broker spent about 40% more CPU on the same burst (measured), and on two
+# cores that CPU is the daemon's and PostgreSQL's too (docs/decisions.md).
+BATCHES_AHEAD = 2
 BATCHES_IN_FLIGHT = BATCHES_AHEAD + 1
 # Database connections a dispatch pass holds at most: one per batch in flight (each keeps
 # its claim's transaction open until its confirm) and one for the claim made ahead.
